@@ -223,6 +223,7 @@ export function parseTopic(topic: string, root = 'gridwatch/v1'): TopicRoute | n
   const deviceId = rest.slice(0, slash);
   const channel = rest.slice(slash + 1);
   if (channel !== 'telemetry' && channel !== 'event' && channel !== 'status') return null;
+  // eslint-disable-next-line no-control-regex -- NUL in a topic level is exactly what is being refused
   if (/[+#\u0000\s]/.test(deviceId) || deviceId === '.' || deviceId === '..') return null;
   return { deviceId, channel };
 }
@@ -246,6 +247,7 @@ function toEpochMs(ts: string | number): number {
 /** Topic text for a log line: bounded, control characters made visible. */
 function printable(text: string): string {
   const clipped = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  // eslint-disable-next-line no-control-regex -- control characters are what must be made visible
   return clipped.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
