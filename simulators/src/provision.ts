@@ -73,7 +73,8 @@ async function call(api: Api, method: 'GET' | 'POST', path: string, body?: unkno
 }
 
 function describeFailure(status: number, json: unknown, text: string): string {
-  const body = json as { code?: unknown; message?: unknown } | undefined;
+  // The API answers errors as { error: { code, message } } (gateway/src/adapters/http/errors.ts).
+  const body = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   const detail = typeof body?.message === 'string' ? `${String(body.code ?? '')} ${body.message}`.trim() : text.slice(0, 200);
   return `HTTP ${status}${detail ? `: ${detail}` : ''}`;
 }

@@ -57,19 +57,19 @@ beforeEach(async () => {
       const reply = (status: number, body: unknown): void => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       };
-      if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, { code: 'unauthorized', message: 'bad token' });
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, { error: { code: 'GW_UNAUTHORIZED', message: 'bad token' } });
       if (req.method === 'GET' && req.url === '/api/v1/buildings') {
         return reply(200, { items: [{ id: 'b-1', name: 'Building 1', floors: 3 }, { id: 'b-2', name: 'Building 2', floors: null }] });
       }
       if (req.method === 'POST' && req.url === '/api/v1/devices') {
         const body = JSON.parse(text) as Record<string, unknown>;
         const id = String(body.id);
-        if (registered.has(id)) return reply(409, { code: 'device_exists', message: `device '${id}' already exists` });
+        if (registered.has(id)) return reply(409, { error: { code: 'GW_CONFLICT', message: `device '${id}' already exists` } });
         const secret = `secret-for-${id}`;
         registered.set(id, { body, secret });
         return reply(201, { device: { ...body, disabled: false }, secret });
       }
-      reply(404, { code: 'not_found', message: req.url });
+      reply(404, { error: { code: 'GW_NOT_FOUND', message: req.url } });
     });
   });
   api.listen(0, '127.0.0.1');
