@@ -1,0 +1,122 @@
+/**
+ * Readings and events as InfluxDB line protocol (docs.influxdata.com, "Line protocol reference").
+ *
+ * Schema, chosen so series cardinality stays bounded by the device count:
+ *   {kind},building=…,device=…,floor=…,kind=… {measurement}=…,seq=…i {ts ms}
+ *   device_event,building=…,class=…,device=…,floor=…,kind=…,type=… count=1i,seq=…i {ts ms}
+ * Tags are only registry values with a bounded set (no seq, person, attribute values). Field types
+ * never change for a field: a kind's integer measurements are always `…i`, every other measurement
+ * is always a float (`21.0`, never `21`), because InfluxDB refuses a point whose field type differs
+ * from the type already stored in that shard. Event attributes are not written: they are unbounded
+ * strings and stay in the embedded store and the live event stream.
+ * Timestamps are the device's, in milliseconds (write with precision=ms); a point re-sent with the
+ * same series and timestamp overwrites itself, which is what makes replay idempotent.
+ */
+import type { KindDefinition } from '../../domain/kind.js';
+import type { DeviceEvent, Reading } from '../../domain/message.js';
+
+export const EVENT_MEASUREMENT = 'device_event';
+
+/** Finds a kind's declaration; the gateway's `kindById`. */
+export type KindLookup = (kindId: string) => KindDefinition | undefined;
+
+// Escaping per the line protocol reference, "Special characters":
+//   measurement: comma, space;  tag keys/values and field keys: comma, equals sign, space
+//   (no string fields are written). Backslashes are literal (InfluxDB
+//   unescapes only the listed characters), and cannot occur anyway in ids that follow
+//   ENTITY_ID_PATTERN. Newlines cannot be escaped at all, so they (and other control characters)
+//   are replaced: a newline would split the point in two.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point here
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+export function escapeMeasurement(name: string): string {
+  return name.replace(CONTROL, ' ').replace(/[, ]/g, (c) => `\\${c}`);
+}
+
+export function escapeKey(key: string): string {
+  return key.replace(CONTROL, ' ').replace(/[,= ]/g, (c) => `\\${c}`);
+}
+
+/** Tag values escape like keys. */
+export const escapeTagValue = escapeKey;
+
+/** A float that always reads back as a float: `21` → `21.0`; exponent forms are floats already. */
+export function formatFloat(value: number): string {
+  const text = String(value);
+  return /[.eE]/.test(text) ? text : `${text}.0`;
+}
+
+/**
+ * Integer fields carry the `i` suffix; a fractional value (never valid for the kind) is rounded.
+ * Null past ±2^53: such a value is not what the device sent, and past int64 the database would
+ * refuse the whole batch.
+ */
+export function formatInteger(value: number): string | null {
+  const n = Math.round(value);
+  return Number.isSafeInteger(n) ? `${n}i` : null;
+}
+
+function tagSet(tags: Record<string, string | null>): string {
+  let out = '';
+  // Sorted by key, as the reference recommends for write performance (Go bytes.Compare order).
+  for (const key of Object.keys(tags).sort()) {
+    const value = tags[key];
+    // Empty tag values are not allowed: the tag is left out instead.
+    if (value === null || value === undefined || value === '') continue;
+    out += `,${escapeKey(key)}=${escapeTagValue(value)}`;
+  }
+  return out;
+}
+
+function placementTags(p: { buildingId: string; deviceId: string; floor: number | null; kind: string }): Record<string, string | null> {
+  return {
+    building: p.buildingId,
+    device: p.deviceId,
+    floor: p.floor === null ? null : String(p.floor),
+    kind: p.kind,
+  };
+}
+
+/**
+ * One line for a reading, or null when it has no finite value to write (line protocol requires at
+ * least one field, and NaN/Infinity are not representable).
+ */
+export function readingToLine(reading: Reading, kindById?: KindLookup): string | null {
+  const kind = kindById?.(reading.kind);
+  const fields: string[] = [];
+  for (const name of Object.keys(reading.values).sort()) {
+    const value = reading.values[name];
+    if (value === undefined || !Number.isFinite(value)) continue;
+    const integer = kind?.measurementsByName.get(name)?.integer === true;
+    const text = integer ? formatInteger(value) : formatFloat(value);
+    if (text !== null) fields.push(`${escapeKey(name)}=${text}`);
+  }
+  if (fields.length === 0) return null;
+  // 'seq' is a reserved field name in every kind (domain/kind.ts), so it cannot collide.
+  const seq = reading.seq === null ? null : formatInteger(reading.seq);
+  if (seq !== null) fields.push(`seq=${seq}`);
+  return `${escapeMeasurement(reading.kind)}${tagSet(placementTags(reading))} ${fields.join(',')} ${Math.trunc(reading.ts)}`;
+}
+
+/** One line per event: `count=1i` so sums count events, plus seq when the device sent one. */
+export function eventToLine(event: DeviceEvent): string {
+  const tags = { ...placementTags(event), type: event.type, class: event.signalClass };
+  const fields = ['count=1i'];
+  const seq = event.seq === null ? null : formatInteger(event.seq);
+  if (seq !== null) fields.push(`seq=${seq}`);
+  return `${EVENT_MEASUREMENT}${tagSet(tags)} ${fields.join(',')} ${Math.trunc(event.ts)}`;
+}
+
+/** Lines for a batch of readings, skipping those with nothing writable. */
+export function readingsToLines(readings: readonly Reading[], kindById?: KindLookup): string[] {
+  const lines: string[] = [];
+  for (const r of readings) {
+    const line = readingToLine(r, kindById);
+    if (line !== null) lines.push(line);
+  }
+  return lines;
+}
+
+export function eventsToLines(events: readonly DeviceEvent[]): string[] {
+  return events.map(eventToLine);
+}
