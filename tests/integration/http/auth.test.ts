@@ -1,0 +1,171 @@
+/**
+ * Bearer tokens, the role matrix over every /api/v1 route, and the failed-attempt limiter on a
+ * fake clock.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiRole } from '../../../gateway/src/ports.js';
+import { createHarness, type Harness } from './harness.js';
+
+const ALL: ApiRole[] = ['admin', 'staff', 'captain', 'integrator'];
+
+/** The access policy, written out by hand from the API contract (not derived from the code). */
+const MATRIX: Record<string, readonly ApiRole[]> = {
+  'GET /api/v1/kinds': ALL,
+  'GET /api/v1/kinds/:id': ALL,
+  'POST /api/v1/devices': ['admin', 'integrator'],
+  'GET /api/v1/devices': ALL,
+  'GET /api/v1/devices/:id': ALL,
+  'GET /api/v1/devices/:id/readings': ALL,
+  'GET /api/v1/devices/:id/events': ALL,
+  'GET /api/v1/streets': ['admin', 'staff', 'captain'],
+  'GET /api/v1/communities': ['admin', 'staff', 'captain'],
+  'GET /api/v1/grids': ['admin', 'staff', 'captain'],
+  'GET /api/v1/buildings': ALL,
+  'GET /api/v1/buildings/:id': ALL,
+  'GET /api/v1/hierarchy': ['admin', 'staff', 'captain'],
+  'GET /api/v1/people': ['admin', 'staff'],
+  'GET /api/v1/dead-letters': ['admin', 'integrator'],
+  'POST /api/v1/tokens': ['admin'],
+  'GET /api/v1/tokens': ['admin'],
+  'DELETE /api/v1/tokens/:id': ['admin'],
+};
+
+let h: Harness;
+beforeEach(async () => {
+  h = await createHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+let seq = 0;
+/** A concrete request for a route that the role's scope allows (b1 is in every scoped token). */
+function sample(route: string): { method: 'GET' | 'POST' | 'DELETE'; url: string; body?: unknown } {
+  const [method, pattern] = route.split(' ') as ['GET' | 'POST' | 'DELETE', string];
+  seq++;
+  let url = pattern
+    .replace('/kinds/:id', '/kinds/smoke')
+    .replace('/devices/:id', '/devices/smoke-b1-01')
+    .replace('/buildings/:id', '/buildings/b1');
+  let body: unknown;
+  if (route === 'POST /api/v1/devices') body = { id: `new-${seq}`, kind: 'smoke', buildingId: 'b1' };
+  if (route === 'POST /api/v1/tokens') body = { name: `token ${seq}`, role: 'integrator' };
+  if (route === 'DELETE /api/v1/tokens/:id') url = url.replace(':id', 'unknown-token');
+  return { method, url, body };
+}
+
+describe('role matrix', () => {
+  it('covers every /api/v1 route', () => {
+    const routes = h.app.gridwatchRoutes.filter((r) => r.url.startsWith('/api/v1')).map((r) => `${r.method} ${r.url}`);
+    expect(routes.sort()).toEqual(Object.keys(MATRIX).sort());
+  });
+
+  for (const [route, allowed] of Object.entries(MATRIX)) {
+    it(`${route}: allowed ${allowed.join(', ')}; others 403; no token 401`, async () => {
+      for (const role of ALL) {
+        const { method, url, body } = route === 'DELETE /api/v1/tokens/:id' ? revokeSample() : sample(route);
+        const res = await h.request(method, url, h.tokens[role], body);
+        if (allowed.includes(role)) {
+          expect(res.statusCode, `${role} ${method} ${url}: ${res.body}`).toBeGreaterThanOrEqual(200);
+          expect(res.statusCode, `${role} ${method} ${url}: ${res.body}`).toBeLessThan(300);
+        } else {
+          expect(res.statusCode, `${role} ${method} ${url}`).toBe(403);
+          expect(res.json().error.code).toBe('GW_FORBIDDEN');
+        }
+      }
+      const { method, url, body } = sample(route);
+      const anonymous = await h.request(method, url, undefined, body);
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json().error.code).toBe('GW_UNAUTHORIZED');
+      expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+    });
+  }
+});
+
+/** DELETE needs a fresh, existing token id per attempt. */
+function revokeSample(): { method: 'DELETE'; url: string; body?: unknown } {
+  h.addToken('integrator');
+  const newest = h.site.tokens().at(-1);
+  return { method: 'DELETE', url: `/api/v1/tokens/${newest?.id ?? 'missing'}` };
+}
+
+describe('bearer tokens', () => {
+  it('refuses malformed, unknown, revoked and expired tokens with 401', async () => {
+    const revoked = h.addToken('admin', [], { revoked: true });
+    const expired = h.addToken('admin', [], { expiresAt: h.clock.now() + 1000 });
+    const ok = await h.request('GET', '/api/v1/kinds', expired);
+    expect(ok.statusCode).toBe(200);
+    h.clock.advance(1000);
+    for (const header of [`Bearer ${revoked}`, `Bearer ${expired}`, 'Bearer gw_unknown', `Basic ${h.tokens.admin}`, 'Bearer', `Bearer ${h.tokens.admin} x`]) {
+      const res = await h.app.inject({ method: 'GET', url: '/api/v1/kinds', headers: { authorization: header } });
+      expect(res.statusCode, header.slice(0, 12)).toBe(401);
+      expect(res.json()).toEqual({ error: { code: 'GW_UNAUTHORIZED', message: expect.any(String) } });
+    }
+  });
+
+  it('authenticates before validating: an anonymous bad body gets 401, not 400', async () => {
+    const res = await h.request('POST', '/api/v1/devices', undefined, { id: 'bad id!' });
+    expect(res.statusCode).toBe(401);
+  });
+});
+
+describe('failed-authentication rate limit', () => {
+  const attempt = (token: string | undefined, remoteAddress = '203.0.113.7', extraHeaders: Record<string, string> = {}) =>
+    h.app.inject({
+      method: 'GET',
+      url: '/api/v1/kinds',
+      remoteAddress,
+      headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...extraHeaders },
+    });
+
+  it('answers 429 with Retry-After after 10 failures a minute, for valid tokens too, until the window passes', async () => {
+    for (let i = 0; i < 10; i++) {
+      expect((await attempt(`gw_guess_${i}`)).statusCode).toBe(401);
+      h.clock.advance(1000);
+    }
+    const limited = await attempt(h.tokens.admin);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('GW_RATE_LIMITED');
+    // The first failure was at T0, the window is 60 s and 10 s have passed.
+    expect(limited.headers['retry-after']).toBe('50');
+    // Another address is not affected.
+    expect((await attempt(h.tokens.admin, '198.51.100.1')).statusCode).toBe(200);
+
+    h.clock.advance(49_000);
+    expect((await attempt(h.tokens.admin)).statusCode).toBe(429);
+    h.clock.advance(1000);
+    // The oldest failure left the window: one more try is allowed.
+    expect((await attempt(h.tokens.admin)).statusCode).toBe(200);
+  });
+
+  it('does not count requests that carry no token at all', async () => {
+    for (let i = 0; i < 20; i++) expect((await attempt(undefined)).statusCode).toBe(401);
+    expect((await attempt(h.tokens.admin)).statusCode).toBe(200);
+  });
+
+  it('leaves routes without roles alone', async () => {
+    for (let i = 0; i < 10; i++) await attempt(`gw_guess_${i}`);
+    expect((await h.app.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
+  });
+
+  it('uses X-Forwarded-For only when trustProxy is set', async () => {
+    const proxied = await createHarness({ trustProxy: true });
+    try {
+      const viaProxy = (client: string, token: string) =>
+        proxied.app.inject({
+          method: 'GET',
+          url: '/api/v1/kinds',
+          remoteAddress: '10.0.0.1',
+          headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client },
+        });
+      for (let i = 0; i < 10; i++) await viaProxy('203.0.113.9', `gw_guess_${i}`);
+      expect((await viaProxy('203.0.113.9', proxied.tokens.admin)).statusCode).toBe(429);
+      expect((await viaProxy('203.0.113.10', proxied.tokens.admin)).statusCode).toBe(200);
+    } finally {
+      await proxied.close();
+    }
+    // Without trustProxy the header is ignored: both "clients" are the proxy's address.
+    for (let i = 0; i < 10; i++) await attempt(`gw_guess_${i}`, '10.0.0.1', { 'x-forwarded-for': '203.0.113.9' });
+    expect((await attempt(h.tokens.admin, '10.0.0.1', { 'x-forwarded-for': '203.0.113.10' })).statusCode).toBe(429);
+  });
+});
