@@ -1,0 +1,368 @@
+/**
+ * The composition root: reads nothing itself (the config is passed in), builds every adapter,
+ * wires the pipeline, and starts listeners only in start(). Tests build a whole gateway in-process
+ * on port 0 with a temp data dir; main.ts does the same for real.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { createEmbeddedBroker, type EmbeddedBroker } from '../../../broker/src/embedded-broker.js';
+import { runFleet, type Fleet } from '../../../simulators/src/fleet.js';
+import { DeviceStates, presentStatus } from '../domain/device-state.js';
+import { Ingest } from '../domain/ingest.js';
+import { KINDS, kindById } from '../domain/kinds/index.js';
+import { buildHttpApp } from '../adapters/http/app.js';
+import type { HealthCheck, HealthReport } from '../adapters/http/deps.js';
+import { InfluxSink } from '../adapters/influx/influx-sink.js';
+import { connectExternalBroker, type ExternalSource } from '../adapters/mqtt/external-source.js';
+import { generateSecret, generateToken, hashSecret, hashToken, verifySecret } from '../adapters/secrets.js';
+import { openDatabase, type Database } from '../adapters/sqlite/database.js';
+import { SqliteDeadLetterStore } from '../adapters/sqlite/dead-letters.js';
+import { SqliteSiteStore } from '../adapters/sqlite/site-store.js';
+import { SqliteTimeSeries } from '../adapters/sqlite/time-series.js';
+import { systemClock, type Clock, type DeviceState, type NewDevice, type TimeSeriesSink } from '../ports.js';
+import type { Config } from './config.js';
+import { GatewayMetrics } from './metrics.js';
+import { Pipeline } from './pipeline.js';
+import { applySite, checkSiteConsistency, DEMO_SITE_FILE, readSiteFile, SiteFileError, type SiteFile } from './site-file.js';
+
+const TOPIC_ROOT = 'gridwatch/v1';
+const STATE_FLUSH_MS = 5_000;
+const PRUNE_EVERY_MS = 6 * 3600_000;
+
+export interface GatewayOptions {
+  readonly config: Config;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Demo fleet speed factor (tests raise it). */
+  readonly demoTelemetryEverySeconds?: number;
+}
+
+export interface Gateway {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly site: SqliteSiteStore;
+  readonly pipeline: Pipeline;
+  readonly metrics: GatewayMetrics;
+  readonly deviceStates: DeviceStates;
+  readonly sinks: readonly TimeSeriesSink[];
+  readonly http: FastifyInstance;
+  /** Set when this start generated the admin token (printed once, never stored in clear). */
+  readonly generatedAdminToken: string | null;
+  /** Listening addresses, known after start(). */
+  httpUrl(): string;
+  mqttUrl(): string;
+  /** Registers a device and returns its secret (shown once). */
+  registerDevice(input: NewDevice): Promise<{ secret: string }>;
+  health(): HealthReport;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger(config);
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const db: Database = openDatabase(path.join(config.dataDir, 'gridwatch.db'));
+  const site = new SqliteSiteStore(db);
+  const deadLetters = new SqliteDeadLetterStore(db, { capacity: config.ingest.deadLetterCapacity });
+  const embeddedSeries = new SqliteTimeSeries(db, { retentionDays: config.retentionDays, clock });
+  const sinks: TimeSeriesSink[] = [embeddedSeries];
+  if (config.influx) {
+    sinks.push(
+      new InfluxSink({
+        ...config.influx,
+        spoolFile: path.join(config.dataDir, 'influx-spool.db'),
+        kindById,
+        clock,
+        onError: (err) => log.warn({ err: err.message }, 'influx write failed; spooled for replay'),
+      }),
+    );
+  }
+
+  const siteFiles: Array<{ file: string; site: SiteFile }> = [];
+  for (const file of [config.demo ? DEMO_SITE_FILE : null, config.siteFile].filter((f): f is string => f !== null)) {
+    const parsed = await readSiteFile(file);
+    const problems = checkSiteConsistency(parsed, kindById);
+    if (problems.length > 0) throw new SiteFileError(file, problems);
+    siteFiles.push({ file, site: parsed });
+  }
+  for (const { file, site: parsed } of siteFiles) {
+    const counts = await applySite(parsed, site, (s) => hashSecret(s), clock.now());
+    log.info({ file, ...counts }, 'site file applied');
+  }
+
+  const generatedAdminToken = ensureAdminToken(config, site, clock, log);
+
+  const metrics = new GatewayMetrics();
+  const deviceStates = new DeviceStates(site.deviceStates());
+  const ingest = new Ingest(
+    { device: (id) => site.device(id), kind: kindById },
+    {
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      maxFutureSkewMs: config.ingest.maxFutureSkewS * 1000,
+      maxPastAgeMs: config.ingest.maxPastAgeS * 1000,
+      dedupWindow: 64,
+    },
+    TOPIC_ROOT,
+  );
+  const pipeline = new Pipeline({ ingest, sinks, deadLetters, deviceStates, metrics, log });
+
+  // Comparing against a real hash even for unknown devices keeps response time from telling
+  // an attacker which device ids exist.
+  const decoyHash = await hashSecret(generateSecret());
+  const authenticate = async (deviceId: string, secret: Buffer): Promise<'ok' | 'unknown_device' | 'bad_secret' | 'disabled'> => {
+    const device = site.device(deviceId);
+    const stored = device ? site.deviceSecretHash(deviceId) : undefined;
+    const match = await verifySecret(secret.toString('utf8'), stored ?? decoyHash);
+    if (device === undefined) return 'unknown_device';
+    if (stored === undefined || !match) return 'bad_secret';
+    return device.disabled ? 'disabled' : 'ok';
+  };
+
+  let broker: EmbeddedBroker | null = null;
+  let external: ExternalSource | null = null;
+  let externalState: 'connecting' | 'connected' | 'disconnected' | 'error' = 'connecting';
+  let fleet: Fleet | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  let started = false;
+
+  const registerDevice = async (input: NewDevice): Promise<{ secret: string }> => {
+    const secret = generateSecret();
+    site.createDevice(input, await hashSecret(secret), clock.now());
+    return { secret };
+  };
+
+  const health = (): HealthReport => {
+    const checks: Record<string, HealthCheck> = {};
+    if (config.mqtt.url === null) {
+      checks.broker = { ok: broker !== null, detail: broker ? `embedded, ${broker.connectedDevices()} devices connected` : 'not started' };
+    } else {
+      checks.broker = { ok: externalState === 'connected', detail: `external ${redactUrl(config.mqtt.url)}: ${externalState}` };
+    }
+    for (const sink of sinks) {
+      const h = sink.health();
+      checks[`sink:${sink.name}`] = { ok: h.ok, detail: h.detail, pending: h.pending, lagSeconds: Math.round(h.lagMs / 1000) };
+    }
+    const storageOk = embeddedSeries.health().ok;
+    const allOk = Object.values(checks).every((c) => c.ok);
+    return { status: !storageOk || !checks.broker?.ok ? 'down' : allOk ? 'ok' : 'degraded', checks };
+  };
+
+  const http = await buildHttpApp(
+    {
+      clock,
+      site,
+      tokens: site,
+      timeSeries: embeddedSeries,
+      deadLetters,
+      kinds: KINDS,
+      deviceState: (id) => presentable(deviceStates.get(id), id),
+      registerDevice: async (input) => {
+        const { secret } = await registerDevice(input);
+        const device = site.device(input.id);
+        if (device === undefined) throw new Error(`device '${input.id}' vanished after registration`);
+        return { device, secret };
+      },
+      health,
+      metricsText: async () => {
+        metrics.observeSinks(sinks);
+        metrics.connectedDevices.set(broker?.connectedDevices() ?? 0);
+        metrics.deadLetters.set(deadLetters.count());
+        return metrics.registry.metrics();
+      },
+      mqtt: {
+        topicRoot: TOPIC_ROOT,
+        tcpUrl: config.mqtt.url === null ? `mqtt://{host}:${config.mqtt.port}` : null,
+        webSocketPath: config.mqtt.url === null && config.mqtt.webSocket ? '/mqtt' : null,
+      },
+    },
+    { logger: false },
+  );
+
+  /** Shows 'offline' for a device silent past its kind's threshold (the alert rules refine this). */
+  function presentable(state: DeviceState | undefined, deviceId: string): DeviceState | undefined {
+    if (state === undefined) return undefined;
+    const device = site.device(deviceId);
+    const kind = device ? kindById(device.kind) : undefined;
+    if (kind === undefined) return state;
+    return presentStatus(state, kind.heartbeat.offlineAfterS, clock.now()) === 'stale' ? { ...state, status: 'offline' } : state;
+  }
+
+  async function start(): Promise<void> {
+    if (started) return;
+    started = true;
+    await http.listen({ port: config.http.port, host: config.http.host });
+    if (config.mqtt.url === null) {
+      broker = await createEmbeddedBroker({
+        authenticate,
+        allowAnonymous: config.mqtt.allowAnonymous,
+        maxPayloadBytes: config.mqtt.maxPayloadBytes,
+        tcp: { port: config.mqtt.port, host: config.mqtt.host },
+        ...(config.mqtt.tls ? { tls: { port: config.mqtt.tls.port, host: config.mqtt.host, certFile: config.mqtt.tls.certFile, keyFile: config.mqtt.tls.keyFile } } : {}),
+        clock,
+        onDeviceMessage: (m) => pipeline.handle({ topic: m.topic, payload: m.payload, publisher: m.deviceId, receivedAt: clock.now() }),
+        observer: {
+          authRefused: (e) => {
+            metrics.authRefused.labels(e.reason).inc();
+            log.warn({ reason: e.reason, clientId: e.clientId, remote: e.remoteAddress }, 'mqtt connection refused');
+          },
+          aclRefused: (e) => {
+            metrics.aclRefused.labels(e.action).inc();
+            log.warn({ action: e.action, deviceId: e.deviceId, topic: e.topic }, 'mqtt acl refused');
+          },
+        },
+      });
+      if (config.mqtt.webSocket) broker.attachWebSocket(http.server, '/mqtt');
+    } else {
+      external = await connectExternalBroker({
+        url: config.mqtt.url,
+        ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
+        ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+        topicRoot: TOPIC_ROOT,
+        onDeviceMessage: (m) => pipeline.handle({ topic: m.topic, payload: m.payload, publisher: null, receivedAt: clock.now() }),
+        onStatus: (state, detail) => {
+          externalState = state;
+          log.info({ state, detail }, 'external broker');
+        },
+      });
+      if (external.connected()) externalState = 'connected';
+    }
+    timers.push(setInterval(() => persistStates(), STATE_FLUSH_MS).unref());
+    timers.push(setInterval(() => embeddedSeries.prune(clock.now()), PRUNE_EVERY_MS).unref());
+    if (config.demo) fleet = await startDemoFleet();
+    log.info({ http: httpUrl(), mqtt: mqttUrl() }, 'gridwatch started');
+  }
+
+  function persistStates(): void {
+    try {
+      const dirty = deviceStates.takeDirty();
+      if (dirty.length > 0) site.saveDeviceStates(dirty);
+    } catch (err) {
+      log.error({ err }, 'saving device states failed');
+    }
+  }
+
+  async function startDemoFleet(): Promise<Fleet> {
+    const demo = siteFiles.find((f) => f.file === DEMO_SITE_FILE)?.site;
+    const devices: Array<{ id: string; kind: string; secret: string }> = [];
+    const ids: Array<{ id: string; kind: string }> = [];
+    for (const street of demo?.streets ?? [])
+      for (const c of street.communities ?? [])
+        for (const g of c.grids ?? []) for (const b of g.buildings ?? []) for (const d of b.devices ?? []) ids.push({ id: d.id, kind: d.kind });
+    await Promise.all(
+      ids.map(async ({ id, kind }) => {
+        const secret = generateSecret();
+        const existing = site.device(id);
+        if (existing) site.upsertDevice({ id, kind, buildingId: existing.buildingId, floor: existing.floor, name: existing.name, parentId: existing.parentId }, await hashSecret(secret), clock.now());
+        devices.push({ id, kind, secret });
+      }),
+    );
+    log.info({ devices: devices.length }, 'demo fleet starting');
+    return runFleet({
+      mqttUrl: `mqtt://127.0.0.1:${broker?.tcpPort ?? config.mqtt.port}`,
+      devices,
+      telemetryEverySeconds: options.demoTelemetryEverySeconds ?? 5,
+      seed: 2026,
+      logger: (line) => log.debug({ fleet: line }, 'demo fleet'),
+    });
+  }
+
+  function httpUrl(): string {
+    const address = http.server.address();
+    if (address === null || typeof address === 'string') return `http://${config.http.host}:${config.http.port}`;
+    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  function mqttUrl(): string {
+    if (config.mqtt.url !== null) return redactUrl(config.mqtt.url);
+    return `mqtt://127.0.0.1:${broker?.tcpPort ?? config.mqtt.port}`;
+  }
+
+  async function stop(): Promise<void> {
+    for (const t of timers) clearInterval(t);
+    timers.length = 0;
+    await fleet?.stop();
+    fleet = null;
+    await external?.close();
+    external = null;
+    await broker?.close();
+    broker = null;
+    await http.close();
+    for (const sink of sinks) {
+      await sink.flush().catch((err: unknown) => log.error({ err, sink: sink.name }, 'final flush failed'));
+      await sink.close();
+    }
+    persistStates();
+    db.close();
+    started = false;
+  }
+
+  return {
+    config,
+    log,
+    site,
+    pipeline,
+    metrics,
+    deviceStates,
+    sinks,
+    http,
+    generatedAdminToken,
+    httpUrl,
+    mqttUrl,
+    registerDevice,
+    health,
+    start,
+    stop,
+  };
+}
+
+/**
+ * The admin token: GRIDWATCH_ADMIN_TOKEN when set; otherwise one generated on first start, stored
+ * hashed and returned so main.ts can print it once.
+ */
+function ensureAdminToken(config: Config, store: SqliteSiteStore, clock: Clock, log: Logger): string | null {
+  if (config.adminToken !== null) {
+    const hash = hashToken(config.adminToken);
+    const id = `admin-env-${hash.slice(0, 8)}`;
+    // A changed GRIDWATCH_ADMIN_TOKEN retires the previous one.
+    for (const t of store.tokens()) if (t.id.startsWith('admin-env-') && t.id !== id && !t.revoked) store.revokeToken(t.id);
+    if (store.tokenByHash(hash) === undefined) {
+      store.createToken({ id, name: 'admin (GRIDWATCH_ADMIN_TOKEN)', role: 'admin', scope: [], createdAt: clock.now(), expiresAt: null, revoked: false }, hash);
+    }
+    return null;
+  }
+  if (store.tokens().some((t) => t.role === 'admin' && !t.revoked)) return null;
+  const token = generateToken();
+  const hash = hashToken(token);
+  store.createToken({ id: `admin-${hash.slice(0, 8)}`, name: 'admin (generated on first start)', role: 'admin', scope: [], createdAt: clock.now(), expiresAt: null, revoked: false }, hash);
+  log.info('generated an admin API token on first start; it is printed once on standard output');
+  return token;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: ['secret', '*.secret', 'password', '*.password', 'token', '*.token', 'req.headers.authorization'], censor: '[redacted]' },
+  });
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '[invalid url]';
+  }
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
