@@ -79,16 +79,19 @@ export const STORAGE_MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'time series: readings and events',
     // Keyed so that a redelivered message (MQTT QoS 1 is at-least-once) is stored once:
-    // INSERT OR IGNORE on the key. ts leads measurement in the readings key so that a device's
+    // INSERT OR IGNORE on the key. seq is part of the key so two readings a device sends within one
+    // millisecond are both kept; without seq, one value per device, measurement and millisecond
+    // (what InfluxDB keeps too: a point with the same series and timestamp overwrites). ts leads measurement in the readings key so that a device's
     // readings are a contiguous, time-ordered range whether or not a measurement is named.
     sql: `
       CREATE TABLE readings (
         device_id TEXT NOT NULL,
         ts INTEGER NOT NULL,
         measurement TEXT NOT NULL,
+        seq_key INTEGER NOT NULL,  -- seq, or 0 when the device sent none
         value REAL NOT NULL,
         seq INTEGER,
-        PRIMARY KEY (device_id, ts, measurement)
+        PRIMARY KEY (device_id, ts, measurement, seq_key)
       ) WITHOUT ROWID;
       CREATE TABLE events (
         device_id TEXT NOT NULL,

@@ -82,7 +82,7 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
     this.timers = options.timers ?? defaultTimers;
     this.stmt = {
       insertReading: db.prepare(
-        'INSERT OR IGNORE INTO readings (device_id, ts, measurement, value, seq) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO readings (device_id, ts, measurement, seq_key, value, seq) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       insertEvent: db.prepare(
         `INSERT OR IGNORE INTO events (device_id, ts, type, seq_key, signal_class, seq, attrs)
@@ -90,11 +90,11 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
       ),
       readings: db.prepare(
         `SELECT ts, measurement, value, seq FROM readings
-         WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, measurement LIMIT ?`,
+         WHERE device_id = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, measurement, seq_key LIMIT ?`,
       ),
       readingsOf: db.prepare(
         `SELECT ts, measurement, value, seq FROM readings
-         WHERE device_id = ? AND ts >= ? AND ts <= ? AND measurement = ? ORDER BY ts DESC LIMIT ?`,
+         WHERE device_id = ? AND ts >= ? AND ts <= ? AND measurement = ? ORDER BY ts DESC, seq_key LIMIT ?`,
       ),
       events: db.prepare(
         `SELECT ts, type, signal_class AS signalClass, seq, attrs FROM events
@@ -113,7 +113,7 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
           for (const [measurement, value] of Object.entries(r.values)) {
             // SQLite stores NaN as NULL, which the NOT NULL column refuses: such a value is not a reading.
             if (!Number.isFinite(value)) continue;
-            this.stmt.insertReading.run(r.deviceId, r.ts, measurement, value, r.seq);
+            this.stmt.insertReading.run(r.deviceId, r.ts, measurement, r.seq ?? 0, value, r.seq);
           }
         } else {
           const e = p.event;
