@@ -21,6 +21,8 @@ export interface Config {
     readonly url: string | null;
     readonly username: string | null;
     readonly password: string | null;
+    /** The gateway's client id on the external broker; stable, since its session holds QoS 1 messages while it is away. */
+    readonly clientId: string | null;
     readonly allowAnonymous: boolean;
     readonly webSocket: boolean;
     readonly tls: { readonly port: number; readonly certFile: string; readonly keyFile: string } | null;
@@ -50,6 +52,7 @@ export const ENV_VARIABLES = {
   GRIDWATCH_MQTT_URL: 'Use this external broker (mqtt://, mqtts://) instead of the embedded one.',
   GRIDWATCH_MQTT_USERNAME: "The gateway's own username on the external broker.",
   GRIDWATCH_MQTT_PASSWORD: "The gateway's own password on the external broker.",
+  GRIDWATCH_MQTT_CLIENT_ID: "The gateway's client id on the external broker (default gridwatch-gateway-{hostname}); keep it stable.",
   GRIDWATCH_MQTT_ALLOW_ANONYMOUS: 'Development only: clients without credentials may use topics outside gridwatch/ (default false).',
   GRIDWATCH_MQTT_WEBSOCKET: 'Serve MQTT over WebSocket at /mqtt on the HTTP port (default true).',
   GRIDWATCH_MQTT_TLS_PORT: 'Port of an additional MQTT-over-TLS listener (needs the cert and key files).',
@@ -123,6 +126,7 @@ export function loadConfig(env: Env, argv: readonly string[] = []): ConfigResult
       url: mqttUrl,
       username: read.string('GRIDWATCH_MQTT_USERNAME'),
       password: read.string('GRIDWATCH_MQTT_PASSWORD'),
+      clientId: read.string('GRIDWATCH_MQTT_CLIENT_ID'),
       allowAnonymous,
       webSocket: read.bool('GRIDWATCH_MQTT_WEBSOCKET', true),
       tls: tlsPort !== null && tlsCert !== null && tlsKey !== null ? { port: tlsPort, certFile: path.resolve(tlsCert), keyFile: path.resolve(tlsKey) } : null,

@@ -223,6 +223,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         url: config.mqtt.url,
         ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
         ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+        ...(config.mqtt.clientId ? { clientId: config.mqtt.clientId } : {}),
         topicRoot: TOPIC_ROOT,
         onDeviceMessage: (m) => pipeline.handle({ topic: m.topic, payload: m.payload, publisher: null, receivedAt: clock.now() }),
         onStatus: (state, detail) => {
