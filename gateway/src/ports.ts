@@ -5,7 +5,9 @@
  */
 import type { DeviceEvent, Reading } from './domain/message.js';
 import type { RejectionReason } from './domain/rejection.js';
-import type { Building, Community, Device, Grid, Person, Street } from './domain/site.js';
+import type { Alert, AlertState } from './domain/alerts/types.js';
+import type { EffectiveRules, RuleOverrides } from './domain/rules/types.js';
+import type { Building, Community, Device, Grid, NotificationChannel, Person, Street } from './domain/site.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -177,4 +179,143 @@ export interface TokenStore {
   tokenByHash(tokenHash: string): ApiToken | undefined;
   tokens(): ApiToken[];
   revokeToken(id: string): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts and notifications
+
+
+export interface AlertQuery {
+  readonly state?: AlertState | 'open';
+  readonly signalClass?: string;
+  readonly buildingIds?: readonly string[];
+  readonly deviceId?: string;
+  /** Raised at or after. */
+  readonly since?: number;
+  /** Keyset pagination: only alerts raised before this (id as tie-break), newest first. */
+  readonly before?: { readonly raisedAt: number; readonly id: string };
+  readonly limit: number;
+}
+
+/** Alerts with their history; open ones are reloaded at start so nothing is raised twice. */
+export interface AlertStore {
+  /** Upserts alerts (and their full history) in one transaction. */
+  save(alerts: readonly Alert[]): void;
+  get(id: string): Alert | undefined;
+  list(query: AlertQuery): Alert[];
+  /** Alerts not closed (state other than normal, or latched, shelved, disabled). */
+  open(): Alert[];
+  /** The rule engine's state (timers, windows, exposure), JSON, saved as one document. */
+  saveRuleState(state: unknown): void;
+  loadRuleState(): unknown;
+}
+
+/** A notification to one person about one alert; the outbox picks the channel and falls back. */
+export interface NotificationRequest {
+  readonly alertId: string | null;
+  readonly personId: string;
+  readonly personName: string;
+  /** In the person's order of preference; the next is the fallback when one fails for good. */
+  readonly channels: readonly NotificationChannel[];
+  readonly title: string;
+  /** Plain text (SMS, e-mail); markdown is used by WeCom/DingTalk when present. */
+  readonly text: string;
+  readonly markdown: string | null;
+  /** Signed, expiring link that acknowledges the alert as this person. */
+  readonly ackUrl: string | null;
+  /** Alarm class: bypasses per-destination budgets, digests and quiet hours. */
+  readonly lifeSafety: boolean;
+  /** Same key, same notification: enqueueing twice (after a restart) sends once. */
+  readonly dedupKey: string;
+}
+
+export interface NotificationReceipt {
+  readonly id: string;
+  readonly dedupKey: string;
+  readonly alertId: string | null;
+  readonly personId: string;
+  readonly channel: NotificationChannel['type'] | null;
+  readonly status: 'pending' | 'sent' | 'failed';
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly sentAt: number | null;
+  readonly lastError: string | null;
+}
+
+/** Durable: a request is persisted before enqueue() returns, and a restart loses none. */
+export interface NotificationOutbox {
+  enqueue(requests: readonly NotificationRequest[]): void;
+  receipts(filter: { alertId?: string; personId?: string; limit: number }): NotificationReceipt[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving ports: what the HTTP API calls into (implemented in app/).
+
+export class AlertActionError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'invalid_transition' | 'invalid_argument',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AlertActionError';
+  }
+}
+
+/** A signed acknowledge link that is past its expiry (HTTP 410) or was not signed by this gateway (400). */
+export class AckLinkError extends Error {
+  constructor(
+    readonly reason: 'expired' | 'invalid',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AckLinkError';
+  }
+}
+
+/** What a valid acknowledge link names. */
+export interface AckLinkPreview {
+  readonly alert: Alert;
+  readonly personId: string;
+  readonly expiresAt: number;
+}
+
+/** Operator actions on alerts. Each throws AlertActionError; each is audited in the alert's history. */
+export interface AlertService {
+  list(query: AlertQuery): Alert[];
+  get(id: string): Alert | undefined;
+  acknowledge(id: string, actor: string, note: string | null): Alert;
+  /** Timed shelve (ISA-18.2): auto-unshelves after durationS (at most the configured maximum, default 24 h). */
+  shelve(id: string, actor: string, durationS: number, reason: string): Alert;
+  unshelve(id: string, actor: string): Alert;
+  /** 屏蔽 / out of service: a reason and an expiry are required. */
+  disable(id: string, actor: string, reason: string, until: number): Alert;
+  enable(id: string, actor: string): Alert;
+  /** Ends a latched alert (fire, forced door) once its condition has cleared. */
+  reset(id: string, actor: string, note: string | null): Alert;
+  /**
+   * Acknowledge through a signed link from a notification; the token names the alert and the person.
+   * Throws AckLinkError for an expired or forged token, AlertActionError otherwise.
+   */
+  acknowledgeByLink(token: string): Alert;
+  /**
+   * Verifies a link without acting on it: the page a GET shows before the person confirms
+   * (chat apps' link-preview bots fetch every link, so a GET must never acknowledge).
+   * Throws like acknowledgeByLink.
+   */
+  previewAckLink(token: string): AckLinkPreview;
+  receipts(alertId: string): NotificationReceipt[];
+}
+
+export class RuleConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`rule overrides are invalid: ${problems.join('; ')}`);
+    this.name = 'RuleConfigError';
+  }
+}
+
+export interface RuleService {
+  effectiveRules(deviceId: string): EffectiveRules | undefined;
+  /** Replaces the overrides at one level; throws RuleConfigError listing every problem. */
+  setOverrides(scope: { readonly level: 'building' | 'device'; readonly id: string }, overrides: RuleOverrides, actor: string): void;
+  overrides(scope: { readonly level: 'building' | 'device'; readonly id: string }): RuleOverrides;
 }
