@@ -5,6 +5,7 @@
  * from this declaration; nothing else needs to know a kind exists.
  */
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import type { AnyRule } from './rules/definition.js';
 import type { SignalClass } from './signal.js';
 
 /** A numeric value a kind reports on its telemetry channel. */
@@ -75,6 +76,11 @@ export interface KindInput {
   readonly eventAttributes?: Record<string, TSchema>;
   readonly heartbeat: HeartbeatContract;
   readonly sample: KindSamples;
+  /**
+   * Default hazard rules, composed from the factories in rules/factories.ts (every kind declares
+   * device.offline and a rule for each of its alarm, supervisory and trouble events).
+   */
+  readonly rules?: readonly AnyRule[];
 }
 
 export interface KindDefinition extends KindInput {

@@ -24,6 +24,7 @@ import {
   temperature,
   trouble,
 } from './factories.js';
+import { eventAlarm, eventAlarms, eventSpec, lowFrameRate, offline, stalledStream } from '../rules/factories.js';
 
 const events = [
   trouble('video.loss', 'Video signal lost', '视频丢失'),
@@ -40,6 +41,9 @@ const events = [
   alarm('illegal_login', 'Illegal login attempt', '非法登录'),
   heartbeat(),
 ] as const;
+
+// GB/T 28181 keepalive every 60 s, offline after three misses.
+const contract = mainsPowered(60);
 
 const DETAILS: Readonly<Record<string, readonly [string, ...string[]]>> = {
   'video.loss': ['no signal from sensor', 'encoder stopped'],
@@ -69,7 +73,18 @@ export const cameraKind = defineKind({
     channel: Type.Integer({ minimum: 1, maximum: 256, description: 'Video channel (1 for a single camera; NVR channel)' }),
     detail: Type.String({ maxLength: 256, description: 'Short human-readable detail from the device' }),
   },
-  heartbeat: mainsPowered(60),
+  heartbeat: contract,
+  rules: [
+    // Trouble: cameras repeat an active fault with their heartbeat; five quiet minutes mean it is over.
+    ...eventAlarms(events, ['video.loss', 'storage.failure', 'storage.missing', 'recording.stopped', 'ip_conflict'], { clearAfterS: 300 }),
+    lowFrameRate(),
+    stalledStream(),
+    // Supervisory: the image is impaired while the camera keeps reporting it; a scene change is a moment.
+    ...eventAlarms(events, ['video.tamper', 'video.occluded', 'video.defocus', 'video.too_dark', 'video.too_bright'], { clearAfterS: 300 }),
+    eventAlarm(eventSpec(events, 'video.scene_changed'), { clearAfterS: 0 }),
+    eventAlarm(eventSpec(events, 'illegal_login')),
+    offline(contract),
+  ],
   sample: {
     telemetry: (ctx) =>
       stamp(ctx, {

@@ -30,6 +30,7 @@ import {
   trouble,
 } from './factories.js';
 import type { SampleContext } from '../kind.js';
+import { batteryLow, eventAlarm, eventAlarms, eventSpec, forcedOpen, heldOpen, offline, repeatedDenials } from '../rules/factories.js';
 
 const events = [
   info('access.granted', 'Access granted', '通行'),
@@ -51,6 +52,8 @@ const events = [
   trouble('battery.low', 'Backup battery low', '备用电池欠压'),
   heartbeat(),
 ] as const;
+
+const contract = mainsPowered(60);
 
 const CREDENTIAL_TYPES = ['card', 'pin', 'face', 'fingerprint', 'qr', 'mobile', 'remote'] as const;
 
@@ -79,7 +82,21 @@ export const doorKind = defineKind({
     reasonCode: code('Why access was denied (unknown_credential, expired, out_of_schedule, anti_passback…)'),
     openDurationS: Type.Number({ minimum: 0, maximum: 86_400, description: 'How long the door has been or was open, s' }),
   },
-  heartbeat: mainsPowered(60),
+  heartbeat: contract,
+  rules: [
+    // Security alarms.
+    forcedOpen(),
+    heldOpen(),
+    repeatedDenials(),
+    eventAlarm(eventSpec(events, 'anti_passback')),
+    // Someone is being forced to open the door: it stays until an operator resets it.
+    eventAlarm(eventSpec(events, 'duress'), { latched: true }),
+    eventAlarm(eventSpec(events, 'tailgating')),
+    // Trouble: the controller repeats an active fault with its minute heartbeat.
+    ...eventAlarms(events, ['reader.tamper', 'reader.offline', 'controller.tamper', 'lock.fault', 'mains.lost'], { clearAfterS: 600 }),
+    batteryLow({ lowPct: 20 }),
+    offline(contract),
+  ],
   sample: {
     telemetry: (ctx) =>
       stamp(ctx, {

@@ -27,6 +27,7 @@ import {
   temperature,
   trouble,
 } from './factories.js';
+import { eventAlarm, eventAlarms, eventSpec, offline, repeatedFaceFailures } from '../rules/factories.js';
 
 const events = [
   info('face.verified', 'Face verified', '人脸比对通过'),
@@ -44,6 +45,8 @@ const events = [
   trouble('device.tamper', 'Gate tamper', '设备防拆'),
   heartbeat(),
 ] as const;
+
+const contract = mainsPowered(60);
 
 /** Vendor 1:N similarity threshold most gates ship with (scores are 0–100, not probabilities). */
 const THRESHOLD = 80;
@@ -70,7 +73,17 @@ export const faceGateKind = defineKind({
     livenessScore: score('Vendor liveness (anti-spoofing) score, 0–100'),
     templateHash: hashRef('Salted hash of the probe face template, to correlate repeat visits without a face'),
   },
-  heartbeat: mainsPowered(60),
+  heartbeat: contract,
+  rules: [
+    eventAlarm(eventSpec(events, 'face.blocklist_match')),
+    // Supervisory, as the kind classes it; momentary: each stranger is one look.
+    eventAlarm(eventSpec(events, 'face.stranger'), { clearAfterS: 0 }),
+    eventAlarm(eventSpec(events, 'face.liveness_failed')),
+    repeatedFaceFailures(),
+    ...eventAlarms(events, ['tailgating', 'reverse_passage', 'climb_over', 'forced_passage']),
+    eventAlarm(eventSpec(events, 'device.tamper'), { clearAfterS: 600 }),
+    offline(contract),
+  ],
   sample: {
     telemetry: (ctx) =>
       stamp(ctx, {

@@ -27,6 +27,17 @@ import {
   trouble,
   weighted,
 } from './factories.js';
+import {
+  batteryLow,
+  coExposure,
+  eventAlarm,
+  eventAlarms,
+  eventSpec,
+  heatFixed,
+  heatRateOfRise,
+  offline,
+  smokeAlarm,
+} from '../rules/factories.js';
 
 const events = [
   alarm('smoke.alarm', 'Smoke alarm', '烟雾报警'),
@@ -45,6 +56,11 @@ const events = [
   info('self_test', 'Self-test', '自检'),
   heartbeat(),
 ] as const;
+
+// Battery detectors sleep between reports: hourly heartbeat, offline after three misses.
+const contract = batteryPowered(3600);
+/** Detectors repeat an active fault with their periodic report; two quiet reports mean it is over. */
+const FAULT_QUIET_S = 2 * contract.intervalS;
 
 export const smokeKind = defineKind({
   id: 'smoke',
@@ -71,8 +87,25 @@ export const smokeKind = defineKind({
     value: Type.Number({ minimum: -40, maximum: 2000, description: 'Value of that measurement, in its unit' }),
     result: oneOf(['pass', 'fail'], 'Self-test outcome'),
   },
-  // Battery detectors sleep between reports: hourly heartbeat, offline after three misses.
-  heartbeat: batteryPowered(3600),
+  heartbeat: contract,
+  rules: [
+    // Fire (火警). Smoke may be verified (NFPA 72 idea); heat and CO never wait.
+    smokeAlarm(),
+    heatFixed(),
+    heatRateOfRise(),
+    coExposure(),
+    eventAlarm(eventSpec(events, 'manual_call_point'), { latched: true }),
+    // Supervisory (监管): a pre-alarm is brief, a silence lasts about ten minutes on most detectors.
+    eventAlarm(eventSpec(events, 'prealarm'), { clearAfterS: 300 }),
+    eventAlarm(eventSpec(events, 'silenced'), { clearAfterS: 900 }),
+    eventAlarm(eventSpec(events, 'disabled'), { clearAfterS: FAULT_QUIET_S }),
+    // Trouble (故障).
+    batteryLow(),
+    ...eventAlarms(events, ['end_of_life', 'sensor.fault', 'chamber.dirty', 'tamper.removed_from_base', 'mains.lost'], {
+      clearAfterS: FAULT_QUIET_S,
+    }),
+    offline(contract),
+  ],
   sample: {
     telemetry: (ctx) =>
       stamp(ctx, {
