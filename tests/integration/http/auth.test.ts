@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiRole } from '../../../gateway/src/ports.js';
 import { createHarness, type Harness } from './harness.js';
+import { makeAlert } from './support/alerts.js';
 
 const ALL: ApiRole[] = ['admin', 'staff', 'captain', 'integrator'];
 
@@ -28,6 +29,18 @@ const MATRIX: Record<string, readonly ApiRole[]> = {
   'POST /api/v1/tokens': ['admin'],
   'GET /api/v1/tokens': ['admin'],
   'DELETE /api/v1/tokens/:id': ['admin'],
+  'GET /api/v1/alerts': ['admin', 'staff', 'captain'],
+  'GET /api/v1/alerts/:id': ['admin', 'staff', 'captain'],
+  'POST /api/v1/alerts/:id/ack': ['admin', 'staff', 'captain'],
+  'POST /api/v1/alerts/:id/shelve': ['admin', 'staff', 'captain'],
+  'POST /api/v1/alerts/:id/unshelve': ['admin', 'staff', 'captain'],
+  'POST /api/v1/alerts/:id/disable': ['admin', 'staff'],
+  'POST /api/v1/alerts/:id/enable': ['admin', 'staff'],
+  'POST /api/v1/alerts/:id/reset': ['admin', 'staff', 'captain'],
+  'GET /api/v1/devices/:id/rules': ALL,
+  'PUT /api/v1/devices/:id/rules': ['admin', 'staff'],
+  'GET /api/v1/buildings/:id/rules': ALL,
+  'PUT /api/v1/buildings/:id/rules': ['admin', 'staff'],
 };
 
 let h: Harness;
@@ -40,8 +53,8 @@ afterEach(async () => {
 
 let seq = 0;
 /** A concrete request for a route that the role's scope allows (b1 is in every scoped token). */
-function sample(route: string): { method: 'GET' | 'POST' | 'DELETE'; url: string; body?: unknown } {
-  const [method, pattern] = route.split(' ') as ['GET' | 'POST' | 'DELETE', string];
+function sample(route: string): { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; body?: unknown } {
+  const [method, pattern] = route.split(' ') as ['GET' | 'POST' | 'PUT' | 'DELETE', string];
   seq++;
   let url = pattern
     .replace('/kinds/:id', '/kinds/smoke')
@@ -51,6 +64,20 @@ function sample(route: string): { method: 'GET' | 'POST' | 'DELETE'; url: string
   if (route === 'POST /api/v1/devices') body = { id: `new-${seq}`, kind: 'smoke', buildingId: 'b1' };
   if (route === 'POST /api/v1/tokens') body = { name: `token ${seq}`, role: 'integrator' };
   if (route === 'DELETE /api/v1/tokens/:id') url = url.replace(':id', 'unknown-token');
+  if (pattern.startsWith('/api/v1/alerts/:id')) {
+    // A fresh alert in b1, in a state the action accepts, for every attempt.
+    const action = pattern.split('/')[5];
+    const alert = makeAlert({
+      ...(action === 'unshelve' ? { shelvedUntil: h.clock.now() + 60_000 } : {}),
+      ...(action === 'enable' ? { disabled: { reason: 'maintenance', until: h.clock.now() + 60_000, by: 't-admin-1' } } : {}),
+      ...(action === 'reset' ? { latched: true, clearedAt: h.clock.now() - 1000 } : {}),
+    });
+    h.alerts.add(alert);
+    url = url.replace(':id', alert.id);
+    if (action === 'shelve') body = { durationS: 600, reason: 'workers testing detectors' };
+    if (action === 'disable') body = { reason: 'detector replaced', until: new Date(h.clock.now() + 3_600_000).toISOString() };
+  }
+  if (method === 'PUT' && pattern.endsWith('/rules')) body = { 'smoke.alarm': { enabled: true } };
   return { method, url, body };
 }
 

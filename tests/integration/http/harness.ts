@@ -9,9 +9,13 @@ import { generateSecret, generateToken, hashSecret, hashToken } from '../../../g
 import { KINDS } from '../../../gateway/src/domain/kinds/index.js';
 import type { ApiRole, ApiToken, Clock, DeviceState } from '../../../gateway/src/ports.js';
 import { openDatabase, type Database } from '../../../gateway/src/adapters/sqlite/database.js';
+import { SqliteAlertStore } from '../../../gateway/src/adapters/sqlite/alert-store.js';
 import { SqliteDeadLetterStore } from '../../../gateway/src/adapters/sqlite/dead-letters.js';
+import { SqliteRuleOverridesStore } from '../../../gateway/src/adapters/sqlite/rule-overrides-store.js';
 import { SqliteSiteStore } from '../../../gateway/src/adapters/sqlite/site-store.js';
 import { SqliteTimeSeries } from '../../../gateway/src/adapters/sqlite/time-series.js';
+import { StoreAlertService } from './support/alerts.js';
+import { StoreRuleService } from './support/rules.js';
 
 export const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 
@@ -34,6 +38,10 @@ export interface Harness {
   series: SqliteTimeSeries;
   deadLetters: SqliteDeadLetterStore;
   states: Map<string, DeviceState>;
+  /** Alerts over the real SqliteAlertStore (save alerts with `alerts.add(...)`). */
+  alerts: StoreAlertService;
+  /** Rule settings over the real SqliteRuleOverridesStore. */
+  rules: StoreRuleService;
   /** Bearer tokens by name: admin, staff (community c1), staffStreet (street s1), captain (building b1), integrator. */
   tokens: Record<'admin' | 'staff' | 'staffStreet' | 'captain' | 'integrator', string>;
   health: { report: HealthReport };
@@ -51,6 +59,8 @@ export async function createHarness(options: HttpAppOptions = {}, overrides: Par
   const series = new SqliteTimeSeries(db, { clock });
   const deadLetters = new SqliteDeadLetterStore(db);
   const states = new Map<string, DeviceState>();
+  const alerts = new StoreAlertService(new SqliteAlertStore(db), clock);
+  const rules = new StoreRuleService(new SqliteRuleOverridesStore(db), site, clock);
   const issuedSecrets: string[] = [];
   const health = { report: { status: 'ok', checks: { sink: { ok: true, detail: 'embedded store', pending: 0 } } } as HealthReport };
 
@@ -74,6 +84,8 @@ export async function createHarness(options: HttpAppOptions = {}, overrides: Par
     health: () => health.report,
     metricsText: async () => '# HELP gridwatch_up 1 when up\n# TYPE gridwatch_up gauge\ngridwatch_up 1\n',
     mqtt: { topicRoot: 'gridwatch/v1', tcpUrl: 'mqtt://127.0.0.1:1883', webSocketPath: '/mqtt' },
+    alerts,
+    rules,
     ...overrides,
   };
 
@@ -104,6 +116,8 @@ export async function createHarness(options: HttpAppOptions = {}, overrides: Par
     series,
     deadLetters,
     states,
+    alerts,
+    rules,
     tokens,
     health,
     issuedSecrets,

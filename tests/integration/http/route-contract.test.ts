@@ -39,6 +39,18 @@ describe('route contract', () => {
         'POST /api/v1/tokens',
         'GET /api/v1/tokens',
         'DELETE /api/v1/tokens/:id',
+        'GET /api/v1/alerts',
+        'GET /api/v1/alerts/:id',
+        'POST /api/v1/alerts/:id/ack',
+        'POST /api/v1/alerts/:id/shelve',
+        'POST /api/v1/alerts/:id/unshelve',
+        'POST /api/v1/alerts/:id/disable',
+        'POST /api/v1/alerts/:id/enable',
+        'POST /api/v1/alerts/:id/reset',
+        'GET /api/v1/devices/:id/rules',
+        'PUT /api/v1/devices/:id/rules',
+        'GET /api/v1/buildings/:id/rules',
+        'PUT /api/v1/buildings/:id/rules',
       ].sort(),
     );
   });
@@ -52,6 +64,28 @@ describe('route contract', () => {
     const own = h.app.gridwatchRoutes.filter((r) => !r.url.startsWith('/docs'));
     expect(own.length).toBeGreaterThan(18);
     expect(own.filter((r) => !r.hasResponseSchema)).toEqual([]);
+  });
+
+  it('answers without a token only on the listed public routes (health, metrics, the ack link) and the docs UI', () => {
+    const open = h.app.gridwatchRoutes
+      .filter((r) => r.roles === undefined || r.roles.length === 0)
+      .filter((r) => r.url !== '/docs' && !r.url.startsWith('/docs/'))
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
+    expect(open).toEqual(['GET /ack/:token', 'GET /health', 'GET /metrics', 'POST /ack/:token']);
+  });
+
+  it('refuses at start-up a route outside /api/v1 without roles unless it is exactly a listed public route', async () => {
+    const { buildHttpApp } = await import('../../../gateway/src/adapters/http/app.js');
+    const extra = await buildHttpApp(depsOf(h));
+    const schema = { response: { 200: { type: 'object' } } };
+    for (const url of ['/ack', '/ack/:token/extra', '/acknowledge/:token', '/healthz', '/console']) {
+      expect(() => extra.get(url, { schema }, async () => ({})), url).toThrow(/must declare config.roles/);
+    }
+    // Same path, another method: not public.
+    expect(() => extra.delete('/ack/:token', { schema }, async () => ({}))).toThrow(/must declare config.roles/);
+    expect(() => extra.put('/health', { schema }, async () => ({}))).toThrow(/must declare config.roles/);
+    await extra.close();
   });
 
   it('refuses at start-up an /api/v1 route without roles or without response schemas', async () => {
@@ -135,5 +169,7 @@ function depsOf(harness: Harness) {
     health: () => harness.health.report,
     metricsText: async () => '',
     mqtt: { topicRoot: 'gridwatch/v1', tcpUrl: null, webSocketPath: null },
+    alerts: harness.alerts,
+    rules: harness.rules,
   };
 }

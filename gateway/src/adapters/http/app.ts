@@ -11,14 +11,35 @@ import { AuthFailureLimiter, DEFAULT_AUTH_LIMITS, createAuthorizer, type AuthLim
 import type { RouteSummary } from './context.js';
 import type { HttpDeps } from './deps.js';
 import { ERROR_CATALOG, HttpError, errorBody, type ErrorCode } from './errors.js';
+import { ACK_LINK_PATH, ackLinkRoutes } from './routes/ack-link.js';
+import { alertRoutes } from './routes/alerts.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { deviceRoutes } from './routes/devices.js';
 import { hierarchyRoutes } from './routes/hierarchy.js';
 import { kindRoutes } from './routes/kinds.js';
+import { ruleRoutes } from './routes/rules.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 export const API_PREFIX = '/api/v1';
+
+/**
+ * The only routes that answer without a bearer token, by method and exact path. Every other
+ * route must declare `config.roles` (the onRoute hook refuses to start otherwise): a route that
+ * forgets its roles fails start-up instead of opening silently. /health and /metrics serve load
+ * balancers and Prometheus; the ack link's signed token is its own credential. The docs UI under
+ * `/docs` is the swagger-ui plugin's and is exempt by prefix.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'GET /health',
+  'GET /metrics',
+  `GET ${ACK_LINK_PATH}`,
+  `POST ${ACK_LINK_PATH}`,
+]);
+
+function isPublicRoute(method: string, url: string): boolean {
+  return PUBLIC_ROUTES.has(`${method} ${url}`) || url === '/docs' || url.startsWith('/docs/');
+}
 
 export interface HttpAppOptions {
   logger?: boolean | object;
@@ -45,10 +66,26 @@ export const REDACT_PATHS = [
   '*.body',
 ];
 
+/** An acknowledge link's path is a credential: the request log shows `/ack/[redacted]`. */
+export function redactUrl(url: string): string {
+  return url.replace(/^\/ack\/[^?#]*/, '/ack/[redacted]');
+}
+
 function loggerOption(logger: boolean | object | undefined): boolean | object {
   if (logger === undefined || logger === false) return false;
   const base = logger === true ? { level: 'info' } : (logger as Record<string, unknown>);
-  return { ...base, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const serializers = {
+    // fastify's own request serializer, with the URL redacted.
+    req: (req: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+      method: req.method,
+      url: redactUrl(req.url),
+      host: req.host,
+      remoteAddress: req.ip,
+      remotePort: req.socket?.remotePort,
+    }),
+    ...((base.serializers as object | undefined) ?? {}),
+  };
+  return { ...base, serializers, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
 }
 
 const TAGS = [
@@ -56,6 +93,8 @@ const TAGS = [
   { name: 'kinds', description: 'Sensor kinds: payload schemas, examples and topics' },
   { name: 'devices', description: 'Device registration, live state, readings and events' },
   { name: 'hierarchy', description: 'Streets (街道), communities (社区), grids (网格), buildings and people' },
+  { name: 'alerts', description: 'Alerts (告警): list, history, acknowledge, shelve, disable (屏蔽), reset; the acknowledge link' },
+  { name: 'rules', description: 'Rule settings per device and building overrides' },
   { name: 'dead letters', description: 'Messages the ingest pipeline refused, with the reason' },
   { name: 'tokens', description: 'API tokens (admin)' },
 ];
@@ -88,7 +127,7 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
     const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
     const hasResponseSchema = route.schema?.response !== undefined;
     for (const method of methods) routes.push({ method, url: route.url, roles, hasResponseSchema });
-    if (route.url.startsWith(API_PREFIX) && (roles === undefined || roles.length === 0)) {
+    if ((roles === undefined || roles.length === 0) && !methods.every((m) => isPublicRoute(m, route.url))) {
       throw new Error(`route ${methods.join(',')} ${route.url} must declare config.roles`);
     }
     if (!hidden && !hasResponseSchema) {
@@ -120,6 +159,9 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const limiter = new AuthFailureLimiter(deps.clock, options.authLimits ?? DEFAULT_AUTH_LIMITS);
+  // Ack links have their own limiter with the same limits: a captain mistyping a link on the
+  // phone must not lock the console on the same office network out of the API, and the reverse.
+  const ackLimiter = new AuthFailureLimiter(deps.clock, options.authLimits ?? DEFAULT_AUTH_LIMITS);
   const authorizer = createAuthorizer(deps, limiter);
   // onRequest runs before the body is parsed and validated: an anonymous caller gets 401, not
   // a schema lecture.
@@ -157,6 +199,7 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
   });
 
   await app.register(systemRoutes, { deps });
+  await app.register(ackLinkRoutes, { deps, limiter: ackLimiter });
   await app.register(
     async (api) => {
       await api.register(kindRoutes, { deps });
@@ -164,6 +207,8 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
       await api.register(hierarchyRoutes, { deps });
       await api.register(deadLetterRoutes, { deps });
       await api.register(tokenRoutes, { deps });
+      await api.register(alertRoutes, { deps });
+      await api.register(ruleRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

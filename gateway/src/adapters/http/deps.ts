@@ -5,10 +5,12 @@
 import type { KindDefinition } from '../../domain/kind.js';
 import type { Device } from '../../domain/site.js';
 import type {
+  AlertService,
   Clock,
   DeadLetterStore,
   DeviceState,
   NewDevice,
+  RuleService,
   SiteStore,
   TimeSeriesReader,
   TokenStore,
@@ -39,6 +41,10 @@ export interface HttpDeps {
   health(): HealthReport;
   /** Prometheus exposition text. */
   metricsText(): Promise<string>;
+  /** Alert list, history and operator actions (the alert lifecycle behind them is the app's). */
+  alerts: AlertService;
+  /** Effective rules per device and the building/device overrides. */
+  rules: RuleService;
   /** Shown in device registration answers. */
   mqtt: { topicRoot: string; tcpUrl: string | null; webSocketPath: string | null };
 }
