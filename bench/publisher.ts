@@ -12,6 +12,8 @@ interface Job {
   seconds: number;
   qos: 0 | 1;
   window: number;
+  /** Messages per second across all devices; absent = as fast as the window allows. */
+  rate?: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
@@ -31,6 +33,34 @@ async function connect(d: Job['devices'][number]): Promise<MqttClient> {
   return client;
 }
 
+/** A steady background load: every 10 ms each client sends its share of `rate`. */
+async function steady(clients: MqttClient[], rate: number, end: number, done: (ok: boolean) => void, count: () => void): Promise<void> {
+  const perTick = rate / 100 / clients.length;
+  let credit = 0;
+  const seqs = clients.map(() => 0);
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (Date.now() >= end) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      credit += perTick;
+      const n = Math.floor(credit);
+      credit -= n;
+      clients.forEach((client, i) => {
+        const d = job.devices[i]!;
+        const rest = JSON.stringify(d.telemetry).slice(1);
+        for (let k = 0; k < n; k++) {
+          seqs[i]!++;
+          count();
+          client.publish(`gridwatch/v1/${d.id}/telemetry`, `{"seq":${seqs[i]},"ts":${Date.now()},${rest}`, { qos: job.qos }, (err) => done(!err));
+        }
+      });
+    }, 10);
+  });
+}
+
 async function main(): Promise<void> {
   const clients = await Promise.all(job.devices.map(connect));
   process.stdout.write('ready\n');
@@ -40,7 +70,9 @@ async function main(): Promise<void> {
   let errors = 0;
   const end = Date.now() + job.seconds * 1000;
   const started = Date.now();
-  await Promise.all(
+  if (job.rate !== undefined) {
+    await steady(clients, job.rate, end, (ok) => (ok ? acked++ : errors++), () => sent++);
+  } else await Promise.all(
     clients.map(
       (client, i) =>
         new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { loadConfig } from '../../gateway/src/app/config.js';
 import { createGateway, type Gateway } from '../../gateway/src/app/gateway.js';
+import type { Clock } from '../../gateway/src/ports.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -40,7 +41,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, options: { dataDir?: string; site?: string; demoTelemetryEverySeconds?: number } = {}): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}, options: { dataDir?: string; site?: string; demoTelemetryEverySeconds?: number; clock?: Clock } = {}): Promise<Harness> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'gridwatch-test-'));
   const siteFile = path.join(dataDir, 'site.yaml');
   writeFileSync(siteFile, options.site ?? SMALL_SITE);
@@ -60,7 +61,7 @@ export async function startHarness(env: Record<string, string> = {}, options: { 
       ...extraEnv,
     }, extraEnv.GRIDWATCH_DEMO === 'true' ? ['--demo'] : []);
     if (!result.ok) throw new Error(result.problems.join('; '));
-    const gw = await createGateway({ config: result.config, ...(options.demoTelemetryEverySeconds ? { demoTelemetryEverySeconds: options.demoTelemetryEverySeconds } : {}) });
+    const gw = await createGateway({ config: result.config, ...(options.clock ? { clock: options.clock } : {}), ...(options.demoTelemetryEverySeconds ? { demoTelemetryEverySeconds: options.demoTelemetryEverySeconds } : {}) });
     await gw.start();
     return gw;
   }
@@ -137,5 +138,16 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A clock that moves only when told: time-based behaviour (escalation, timers) without sleeps. */
+export class ManualClock implements Clock {
+  constructor(private t: number = Date.now()) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
   }
 }

@@ -35,6 +35,16 @@ export interface Config {
     readonly deadLetterCapacity: number;
   };
   readonly retentionDays: number;
+  readonly notify: {
+    /** Base of the links put in notifications (acknowledge links): how people's phones reach this gateway. */
+    readonly publicUrl: string;
+    readonly ackLinkTtlS: number;
+    readonly webhookSecret: string | null;
+    readonly smtp: { readonly host: string; readonly port: number; readonly secure: boolean; readonly auth: { readonly user: string; readonly pass: string } | null; readonly from: string } | null;
+    readonly sms:
+      | { readonly provider: 'log' }
+      | { readonly provider: 'aliyun'; readonly accessKeyId: string; readonly accessKeySecret: string; readonly signName: string; readonly templateCode: string };
+  };
 }
 
 /** Every variable the gateway reads, with its meaning and default: the README table is checked against it. */
@@ -67,6 +77,16 @@ export const ENV_VARIABLES = {
   GRIDWATCH_MAX_PAST_AGE_S: 'Device timestamps older than this are rejected (default 2592000, 30 days).',
   GRIDWATCH_DEAD_LETTER_CAPACITY: 'How many rejected messages are kept for inspection (default 10000).',
   GRIDWATCH_RETENTION_DAYS: 'Embedded time-series retention in days (default 30).',
+  GRIDWATCH_PUBLIC_URL: 'Base URL people reach the gateway at, used in acknowledge links (default http://localhost:{HTTP port}).',
+  GRIDWATCH_ACK_LINK_TTL_S: 'How long an acknowledge link in a notification stays valid (default 86400).',
+  GRIDWATCH_WEBHOOK_SECRET: 'HMAC secret signing webhook notifications (a target may carry its own #secret=).',
+  GRIDWATCH_SMTP_URL: 'SMTP server for e-mail notifications: smtp://user:pass@host:587 or smtps://…:465.',
+  GRIDWATCH_SMTP_FROM: 'Sender of e-mail notifications (required with GRIDWATCH_SMTP_URL).',
+  GRIDWATCH_SMS_PROVIDER: 'log (default: SMS are logged, phone masked) or aliyun.',
+  GRIDWATCH_ALIYUN_ACCESS_KEY_ID: 'Alibaba Cloud SMS access key id (with GRIDWATCH_SMS_PROVIDER=aliyun).',
+  GRIDWATCH_ALIYUN_ACCESS_KEY_SECRET: 'Alibaba Cloud SMS access key secret.',
+  GRIDWATCH_ALIYUN_SMS_SIGN_NAME: 'Approved SMS signature name (签名名称).',
+  GRIDWATCH_ALIYUN_SMS_TEMPLATE_CODE: 'Approved SMS template code with one variable for the text.',
 } as const;
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -112,6 +132,29 @@ export function loadConfig(env: Env, argv: readonly string[] = []): ConfigResult
     }
   }
 
+  const httpPort = read.int('GRIDWATCH_HTTP_PORT', 8080, 0, 65535) ?? 8080;
+  const publicUrl = read.url('GRIDWATCH_PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${httpPort}`;
+  const smtpUrl = read.url('GRIDWATCH_SMTP_URL', ['smtp:', 'smtps:']);
+  const smtpFrom = read.string('GRIDWATCH_SMTP_FROM');
+  if (smtpUrl !== null && smtpFrom === null) problems.push('GRIDWATCH_SMTP_FROM is required when GRIDWATCH_SMTP_URL is set');
+  const smsProvider = read.oneOf('GRIDWATCH_SMS_PROVIDER', ['log', 'aliyun'] as const, 'log');
+  const aliyun = {
+    accessKeyId: read.string('GRIDWATCH_ALIYUN_ACCESS_KEY_ID'),
+    accessKeySecret: read.string('GRIDWATCH_ALIYUN_ACCESS_KEY_SECRET'),
+    signName: read.string('GRIDWATCH_ALIYUN_SMS_SIGN_NAME'),
+    templateCode: read.string('GRIDWATCH_ALIYUN_SMS_TEMPLATE_CODE'),
+  };
+  if (smsProvider === 'aliyun') {
+    for (const [name, value] of Object.entries({
+      GRIDWATCH_ALIYUN_ACCESS_KEY_ID: aliyun.accessKeyId,
+      GRIDWATCH_ALIYUN_ACCESS_KEY_SECRET: aliyun.accessKeySecret,
+      GRIDWATCH_ALIYUN_SMS_SIGN_NAME: aliyun.signName,
+      GRIDWATCH_ALIYUN_SMS_TEMPLATE_CODE: aliyun.templateCode,
+    })) {
+      if (value === null) problems.push(`${name} is required when GRIDWATCH_SMS_PROVIDER=aliyun`);
+    }
+  }
+
   const config: Config = {
     mode,
     demo,
@@ -119,7 +162,7 @@ export function loadConfig(env: Env, argv: readonly string[] = []): ConfigResult
     dataDir,
     siteFile: siteFile === null ? null : path.resolve(siteFile),
     adminToken,
-    http: { host: read.string('GRIDWATCH_HTTP_HOST') ?? '0.0.0.0', port: read.int('GRIDWATCH_HTTP_PORT', 8080, 0, 65535) ?? 8080 },
+    http: { host: read.string('GRIDWATCH_HTTP_HOST') ?? '0.0.0.0', port: httpPort },
     mqtt: {
       host: read.string('GRIDWATCH_MQTT_HOST') ?? '0.0.0.0',
       port: read.int('GRIDWATCH_MQTT_PORT', 1883, 0, 65535) ?? 1883,
@@ -142,6 +185,16 @@ export function loadConfig(env: Env, argv: readonly string[] = []): ConfigResult
       deadLetterCapacity: read.int('GRIDWATCH_DEAD_LETTER_CAPACITY', 10000, 10, 10_000_000) ?? 10000,
     },
     retentionDays: read.int('GRIDWATCH_RETENTION_DAYS', 30, 1, 3650) ?? 30,
+    notify: {
+      publicUrl: publicUrl.replace(/\/+$/, ''),
+      ackLinkTtlS: read.int('GRIDWATCH_ACK_LINK_TTL_S', 86400, 60, 30 * 86400) ?? 86400,
+      webhookSecret: read.string('GRIDWATCH_WEBHOOK_SECRET'),
+      smtp: smtpUrl !== null && smtpFrom !== null ? parseSmtpUrl(smtpUrl, smtpFrom) : null,
+      sms:
+        smsProvider === 'aliyun' && aliyun.accessKeyId && aliyun.accessKeySecret && aliyun.signName && aliyun.templateCode
+          ? { provider: 'aliyun', accessKeyId: aliyun.accessKeyId, accessKeySecret: aliyun.accessKeySecret, signName: aliyun.signName, templateCode: aliyun.templateCode }
+          : { provider: 'log' },
+    },
   };
 
   if (mode === 'production') {
@@ -153,6 +206,18 @@ export function loadConfig(env: Env, argv: readonly string[] = []): ConfigResult
     if (name.startsWith('GRIDWATCH_') && !(name in ENV_VARIABLES)) problems.push(`${name} is not a gridwatch setting (typo?)`);
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+}
+
+function parseSmtpUrl(url: string, from: string): NonNullable<Config['notify']['smtp']> {
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : secure ? 465 : 587,
+    secure,
+    auth: u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : null,
+    from,
+  };
 }
 
 class Reader {

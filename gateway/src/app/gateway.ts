@@ -3,7 +3,8 @@
  * wires the pipeline, and starts listeners only in start(). Tests build a whole gateway in-process
  * on port 0 with a temp data dir; main.ts does the same for real.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
@@ -22,11 +23,17 @@ import { openDatabase, type Database } from '../adapters/sqlite/database.js';
 import { SqliteDeadLetterStore } from '../adapters/sqlite/dead-letters.js';
 import { SqliteSiteStore } from '../adapters/sqlite/site-store.js';
 import { SqliteTimeSeries } from '../adapters/sqlite/time-series.js';
+import { SqliteAlertStore } from '../adapters/sqlite/alert-store.js';
+import { SqliteRuleOverridesStore } from '../adapters/sqlite/rule-overrides-store.js';
+import { createChannelSenders, SqliteOutbox } from '../adapters/notify/index.js';
+import { DEFAULT_ESCALATION_POLICY } from '../domain/alerts/escalation.js';
+import type { OccupancySchedule } from '../domain/rules/occupancy.js';
+import { Alerting } from './alerting.js';
 import { systemClock, type Clock, type DeviceState, type NewDevice, type TimeSeriesSink } from '../ports.js';
 import type { Config } from './config.js';
 import { GatewayMetrics } from './metrics.js';
 import { Pipeline } from './pipeline.js';
-import { applySite, checkSiteConsistency, DEMO_SITE_FILE, readSiteFile, SiteFileError, type SiteFile } from './site-file.js';
+import { applySite, checkSiteConsistency, DEMO_SITE_FILE, readSiteFile, siteAlerting, SiteFileError, type SiteFile } from './site-file.js';
 
 const TOPIC_ROOT = 'gridwatch/v1';
 const STATE_FLUSH_MS = 5_000;
@@ -49,6 +56,8 @@ export interface Gateway {
   readonly deviceStates: DeviceStates;
   readonly sinks: readonly TimeSeriesSink[];
   readonly http: FastifyInstance;
+  readonly alerting: Alerting;
+  readonly outbox: SqliteOutbox;
   /** Set when this start generated the admin token (printed once, never stored in clear). */
   readonly generatedAdminToken: string | null;
   /** Listening addresses, known after start(). */
@@ -112,6 +121,47 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const pipeline = new Pipeline({ ingest, sinks, deadLetters, deviceStates, metrics, log });
 
+  const alertStore = new SqliteAlertStore(db);
+  const ruleOverrides = new SqliteRuleOverridesStore(db);
+  const occupancy = new Map<string, OccupancySchedule>();
+  for (const { site: parsed } of siteFiles) {
+    const alerting = siteAlerting(parsed);
+    for (const [buildingId, schedule] of alerting.occupancy) occupancy.set(buildingId, schedule);
+    // The site file is declarative: at start, the rules it states win over earlier API edits.
+    for (const o of alerting.ruleOverrides) ruleOverrides.set(o.level, o.id, o.overrides, 'site-file', clock.now());
+  }
+  const notifyLog = {
+    info: (obj: object, msg: string) => log.info(obj, msg),
+    warn: (obj: object, msg: string) => log.warn(obj, msg),
+    error: (obj: object, msg: string) => log.error(obj, msg),
+  };
+  const outbox = new SqliteOutbox(db, {
+    senders: createChannelSenders(
+      {
+        webhook: { secret: config.notify.webhookSecret },
+        smtp: config.notify.smtp ? { ...config.notify.smtp, auth: config.notify.smtp.auth } : null,
+        sms: config.notify.sms,
+      },
+      { clock, log: notifyLog },
+    ),
+    clock,
+    log: notifyLog,
+  });
+  const alerting = new Alerting({
+    db,
+    clock,
+    log,
+    site,
+    kind: kindById,
+    store: alertStore,
+    overrides: ruleOverrides,
+    outbox,
+    policy: DEFAULT_ESCALATION_POLICY,
+    occupancy: (buildingId) => occupancy.get(buildingId),
+    ackLinks: { key: ackLinkKey(config.dataDir), publicBaseUrl: config.notify.publicUrl, ttlMs: config.notify.ackLinkTtlS * 1000 },
+  });
+  pipeline.onAccepted((accepted) => alerting.onAccepted(accepted));
+
   // Comparing against a real hash even for unknown devices keeps response time from telling
   // an attacker which device ids exist.
   const decoyHash = await hashSecret(generateSecret());
@@ -168,6 +218,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (device === undefined) throw new Error(`device '${input.id}' vanished after registration`);
         return { device, secret };
       },
+      alerts: alerting,
+      rules: alerting,
       health,
       metricsText: async () => {
         metrics.observeSinks(sinks);
@@ -233,6 +285,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       });
       if (external.connected()) externalState = 'connected';
     }
+    outbox.start();
+    alerting.start();
     timers.push(setInterval(() => persistStates(), STATE_FLUSH_MS).unref());
     timers.push(setInterval(() => embeddedSeries.prune(clock.now()), PRUNE_EVERY_MS).unref());
     if (config.demo) fleet = await startDemoFleet();
@@ -295,6 +349,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await broker?.close();
     broker = null;
     await http.close();
+    alerting.stop();
+    await outbox.stop();
     for (const sink of sinks) {
       await sink.flush().catch((err: unknown) => log.error({ err, sink: sink.name }, 'final flush failed'));
       await sink.close();
@@ -313,6 +369,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     deviceStates,
     sinks,
     http,
+    alerting,
+    outbox,
     generatedAdminToken,
     httpUrl,
     mqttUrl,
@@ -351,6 +409,18 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
     level: config.logLevel,
     redact: { paths: ['secret', '*.secret', 'password', '*.password', 'token', '*.token', 'req.headers.authorization'], censor: '[redacted]' },
   });
+}
+
+/**
+ * The key that signs acknowledge links: 32 random bytes made on first start and kept in the data
+ * dir (mode 0600), so links stay valid across restarts and are never derivable from anything else.
+ */
+function ackLinkKey(dataDir: string): Buffer {
+  const file = path.join(dataDir, 'ack-link.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length < 16) throw new Error(`${file} holds no usable key; delete it to make a new one (outstanding links stop working)`);
+  return key;
 }
 
 function redactUrl(url: string): string {

@@ -14,12 +14,37 @@ import YAML from 'yaml';
 import { CHANNEL_TYPES, DEVICE_ID_PATTERN, PERSON_ROLES, type Person } from '../domain/site.js';
 import type { KindDefinition } from '../domain/kind.js';
 import type { SiteStore } from '../ports.js';
+import { CHINA_UTC_OFFSET_MINUTES, validateOccupancy, type OccupancySchedule } from '../domain/rules/occupancy.js';
+import { validateOverrides } from '../domain/rules/settings.js';
+import type { RuleOverrides } from '../domain/rules/types.js';
 
 /** The demo site shipped with the gateway (`npm run demo`). */
 export const DEMO_SITE_FILE = fileURLToPath(new URL('../../demo/site.yaml', import.meta.url));
 
 const Id = Type.String({ pattern: DEVICE_ID_PATTERN.source });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
+
+/** Per-rule overrides: `{ "door.held_open": { params: { heldOpenS: 60 } }, "co.exposure": { enabled: false } }`. */
+const RuleOverridesEntry = Type.Record(
+  Type.String({ pattern: '^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$' }),
+  Type.Object({ enabled: Type.Optional(Type.Boolean()), params: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }, { additionalProperties: false }),
+);
+
+const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$|^24:00$' });
+
+/** Occupied hours of a building, local time: doors held open inside them are supervisory, outside an alarm. */
+const OccupancyEntry = Type.Object(
+  {
+    utcOffsetMinutes: Type.Optional(Type.Integer({ minimum: -720, maximum: 840 })),
+    weekly: Type.Array(
+      Type.Object(
+        { days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, description: 'ISO weekdays, 1 = Monday' }), from: Clock, to: Clock },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const DeviceEntry = Type.Object(
   {
@@ -30,6 +55,7 @@ const DeviceEntry = Type.Object(
     parentId: Type.Optional(Id),
     secret: Type.Optional(Type.String({ minLength: 16, maxLength: 200 })),
     secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+    rules: Type.Optional(RuleOverridesEntry),
   },
   { additionalProperties: false },
 );
@@ -40,6 +66,8 @@ const BuildingEntry = Type.Object(
     name: Name,
     address: Type.Optional(Type.String({ maxLength: 500 })),
     floors: Type.Optional(Type.Integer({ minimum: 1, maximum: 300 })),
+    occupancy: Type.Optional(OccupancyEntry),
+    rules: Type.Optional(RuleOverridesEntry),
     devices: Type.Optional(Type.Array(DeviceEntry)),
   },
   { additionalProperties: false },
@@ -137,10 +165,14 @@ export function checkSiteConsistency(site: SiteFile, kinds: (id: string) => Kind
         if (!grid.code.startsWith(community.code)) problems.push(`grid '${grid.id}' code ${grid.code} does not start with its community's code ${community.code}`);
         for (const building of grid.buildings ?? []) {
           unique('building', building.id);
+          if (building.rules) for (const p of validateOverrides(undefined, building.rules)) problems.push(`building '${building.id}' rules: ${p}`);
+          if (building.occupancy) for (const p of validateOccupancy(toSchedule(building.occupancy))) problems.push(`building '${building.id}' occupancy: ${p}`);
           for (const device of building.devices ?? []) {
             unique('device', device.id);
             deviceIds.add(device.id);
-            if (kinds(device.kind) === undefined) problems.push(`device '${device.id}' has unknown kind '${device.kind}'`);
+            const kind = kinds(device.kind);
+            if (kind === undefined) problems.push(`device '${device.id}' has unknown kind '${device.kind}'`);
+            else if (device.rules) for (const p of validateOverrides(kind, device.rules)) problems.push(`device '${device.id}' rules: ${p}`);
             if (device.secret !== undefined && device.secretHash !== undefined) problems.push(`device '${device.id}' has both secret and secretHash`);
             if (device.floor !== undefined && building.floors !== undefined && device.floor > building.floors) {
               problems.push(`device '${device.id}' is on floor ${device.floor} of a ${building.floors}-floor building`);
@@ -211,4 +243,33 @@ export async function applySite(
     counts.people++;
   }
   return counts;
+}
+
+export interface SiteAlerting {
+  readonly occupancy: Map<string, OccupancySchedule>;
+  readonly ruleOverrides: Array<{ level: 'building' | 'device'; id: string; overrides: RuleOverrides }>;
+}
+
+/** The alerting part of a site: occupied hours per building and rule overrides per building and device. */
+export function siteAlerting(site: SiteFile): SiteAlerting {
+  const occupancy = new Map<string, OccupancySchedule>();
+  const ruleOverrides: SiteAlerting['ruleOverrides'] = [];
+  for (const street of site.streets)
+    for (const community of street.communities ?? [])
+      for (const grid of community.grids ?? [])
+        for (const building of grid.buildings ?? []) {
+          if (building.occupancy) occupancy.set(building.id, toSchedule(building.occupancy));
+          if (building.rules) ruleOverrides.push({ level: 'building', id: building.id, overrides: building.rules as RuleOverrides });
+          for (const device of building.devices ?? []) {
+            if (device.rules) ruleOverrides.push({ level: 'device', id: device.id, overrides: device.rules as RuleOverrides });
+          }
+        }
+  return { occupancy, ruleOverrides };
+}
+
+/** Site files name ISO weekdays (1 = Monday … 7 = Sunday); the schedule is indexed Sunday first. */
+function toSchedule(entry: Static<typeof OccupancyEntry>): OccupancySchedule {
+  const weekly: Array<Array<{ from: string; to: string }>> = Array.from({ length: 7 }, () => []);
+  for (const span of entry.weekly) for (const day of span.days) weekly[day % 7]!.push({ from: span.from, to: span.to });
+  return { utcOffsetMinutes: entry.utcOffsetMinutes ?? CHINA_UTC_OFFSET_MINUTES, weekly };
 }
