@@ -139,47 +139,21 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine & RuleE
   }
 
   function context(rec: DeviceRecord, kind: KindDefinition, rule: AnyRule, params: RuleParams, now: number, out: AlertSignal[]): RuleContext<RuleParams> {
-    const device: RuleDevice = { id: rec.id, kind: rec.kind, buildingId: rec.buildingId, floor: rec.floor, name: rec.name, parentId: rec.parentId };
-    const source: AlertSource = { deviceId: rec.id, kind: rec.kind, buildingId: rec.buildingId, floor: rec.floor };
-    const schedule = () => options.occupancy(rec.buildingId) ?? DEFAULT_OCCUPANCY;
-    const signal = (action: 'raise' | 'clear', s: SignalInput): void => {
-      out.push({
-        action,
-        source,
-        type: s.type ?? rule.id,
-        signalClass: s.signalClass ?? rule.signalClass,
-        at: s.at,
-        title: s.title ?? rule.title,
-        titleZh: s.titleZh ?? rule.titleZh,
-        detail: s.detail,
-        ...(s.attrs ? { attrs: s.attrs } : {}),
-        latched: s.latched ?? rule.latched,
-        ...(s.verification ? { verification: s.verification } : {}),
-        ...(s.suppressedBy ? { suppressedBy: s.suppressedBy } : {}),
-      });
-    };
-    const name = rec.name ? `${rec.name}, ` : '';
-    return {
-      device,
-      kind,
-      source,
-      params,
-      now,
-      startedAt: options.startedAt,
-      where: `${name}${rec.floor !== null ? `floor ${rec.floor}` : `building ${rec.buildingId}`}`,
-      occupied: (at) => isOccupied(schedule(), at),
-      nextOccupancyChange: (at) => nextOccupancyChange(schedule(), at),
-      buildingAlarms: (since) => (journal.get(rec.buildingId) ?? []).filter((a) => a.at >= since),
-      parent: () => parentOf(rec),
-      raise: (s) => signal('raise', s),
-      clear: (s) => signal('clear', s),
-    };
+    return new StepContext(rec, kind, rule, params, now, out, engineView);
   }
 
   /**
    * Runs one step of one rule for one device and keeps its state; signals go to `out` only when
    * the step succeeds. Returns the alarms the step raised (for corroboration).
    */
+  /** What a step context reads from the engine; built once, so a step creates no closures. */
+  const engineView: EngineView = {
+    startedAt: options.startedAt,
+    occupancy: (buildingId) => options.occupancy(buildingId) ?? DEFAULT_OCCUPANCY,
+    journal: (buildingId) => journal.get(buildingId),
+    parentOf: (rec) => parentOf(rec),
+  };
+
   function step(
     rec: DeviceRecord,
     kind: KindDefinition,
@@ -490,4 +464,80 @@ function isBuildingAlarm(a: unknown): a is BuildingAlarm {
   if (typeof a !== 'object' || a === null) return false;
   const x = a as Partial<BuildingAlarm>;
   return typeof x.deviceId === 'string' && typeof x.type === 'string' && typeof x.at === 'number' && typeof x.ruleId === 'string';
+}
+
+interface EngineView {
+  readonly startedAt: number;
+  occupancy(buildingId: string): OccupancySchedule;
+  journal(buildingId: string): readonly BuildingAlarm[] | undefined;
+  parentOf(rec: DeviceRecord): ParentPresence | null;
+}
+
+/**
+ * One rule's view of one step. A class rather than an object of arrow functions: steps run for
+ * every message and every rule, and per-step closures showed up as the engine's main cost.
+ */
+class StepContext implements RuleContext<RuleParams> {
+  readonly device: RuleDevice;
+  readonly source: AlertSource;
+  readonly startedAt: number;
+  readonly where: string;
+
+  constructor(
+    private readonly rec: DeviceRecord,
+    readonly kind: KindDefinition,
+    private readonly rule: AnyRule,
+    readonly params: RuleParams,
+    readonly now: number,
+    private readonly out: AlertSignal[],
+    private readonly engine: EngineView,
+  ) {
+    this.device = { id: rec.id, kind: rec.kind, buildingId: rec.buildingId, floor: rec.floor, name: rec.name, parentId: rec.parentId };
+    this.source = { deviceId: rec.id, kind: rec.kind, buildingId: rec.buildingId, floor: rec.floor };
+    this.startedAt = engine.startedAt;
+    const name = rec.name ? `${rec.name}, ` : '';
+    this.where = `${name}${rec.floor !== null ? `floor ${rec.floor}` : `building ${rec.buildingId}`}`;
+  }
+
+  occupied(at: number): boolean {
+    return isOccupied(this.engine.occupancy(this.rec.buildingId), at);
+  }
+
+  nextOccupancyChange(at: number): number | null {
+    return nextOccupancyChange(this.engine.occupancy(this.rec.buildingId), at);
+  }
+
+  buildingAlarms(since: number): readonly BuildingAlarm[] {
+    return (this.engine.journal(this.rec.buildingId) ?? []).filter((a) => a.at >= since);
+  }
+
+  parent(): ParentPresence | null {
+    return this.engine.parentOf(this.rec);
+  }
+
+  raise(s: SignalInput): void {
+    this.signal('raise', s);
+  }
+
+  clear(s: SignalInput): void {
+    this.signal('clear', s);
+  }
+
+  private signal(action: 'raise' | 'clear', s: SignalInput): void {
+    const rule = this.rule;
+    this.out.push({
+      action,
+      source: this.source,
+      type: s.type ?? rule.id,
+      signalClass: s.signalClass ?? rule.signalClass,
+      at: s.at,
+      title: s.title ?? rule.title,
+      titleZh: s.titleZh ?? rule.titleZh,
+      detail: s.detail,
+      ...(s.attrs ? { attrs: s.attrs } : {}),
+      latched: s.latched ?? rule.latched,
+      ...(s.verification ? { verification: s.verification } : {}),
+      ...(s.suppressedBy ? { suppressedBy: s.suppressedBy } : {}),
+    });
+  }
 }
