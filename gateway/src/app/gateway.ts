@@ -198,6 +198,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const h = sink.health();
       checks[`sink:${sink.name}`] = { ok: h.ok, detail: h.detail, pending: h.pending, lagSeconds: Math.round(h.lagMs / 1000) };
     }
+    const n = outbox.counts();
+    checks.notifications = { ok: n.failedSinceStart === 0, detail: `${n.pending} pending, ${n.failedSinceStart} failed on every channel since start`, pending: n.pending, failed: n.failed };
     const storageOk = embeddedSeries.health().ok;
     const allOk = Object.values(checks).every((c) => c.ok);
     return { status: !storageOk || !checks.broker?.ok ? 'down' : allOk ? 'ok' : 'degraded', checks };
@@ -225,6 +227,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         metrics.observeSinks(sinks);
         metrics.connectedDevices.set(broker?.connectedDevices() ?? 0);
         metrics.deadLetters.set(deadLetters.count());
+        metrics.alertsOpen.reset();
+        for (const a of alertStore.open()) metrics.alertsOpen.labels(a.signalClass, a.state).inc();
+        const n = outbox.counts();
+        for (const status of ['pending', 'sent', 'failed'] as const) metrics.notifications.labels(status).set(n[status]);
         return metrics.registry.metrics();
       },
       mqtt: {

@@ -20,6 +20,8 @@ export class GatewayMetrics {
   readonly sinkPending: Gauge<'sink'>;
   readonly sinkLag: Gauge<'sink'>;
   readonly deadLetters: Gauge;
+  readonly alertsOpen: Gauge<'class' | 'state'>;
+  readonly notifications: Gauge<'status'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -34,6 +36,8 @@ export class GatewayMetrics {
     this.sinkPending = new Gauge({ name: 'gridwatch_sink_pending', help: 'Messages not yet durably written (spooled or buffered), per sink', labelNames: ['sink'], registers });
     this.sinkLag = new Gauge({ name: 'gridwatch_sink_lag_seconds', help: 'Age of the oldest pending message, per sink', labelNames: ['sink'], registers });
     this.deadLetters = new Gauge({ name: 'gridwatch_dead_letters', help: 'Rejected messages kept for inspection', registers });
+    this.alertsOpen = new Gauge({ name: 'gridwatch_alerts_open', help: 'Open alerts by signal class and state', labelNames: ['class', 'state'], registers });
+    this.notifications = new Gauge({ name: 'gridwatch_notifications', help: 'Notifications in the outbox by status (failed = every channel of the person failed)', labelNames: ['status'], registers });
     // Export every label value from the start, so a zero is a zero and not a missing series.
     for (const channel of CHANNELS) {
       this.received.labels(channel).inc(0);
