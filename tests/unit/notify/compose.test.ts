@@ -2,38 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Alert, NotificationIntent } from '../../../gateway/src/domain/alerts/types.js';
 import { ackLink, beijingTime, composeAlertMessage, composeQueuedDigest, signAckToken, SMS_TEXT_MAX } from '../../../gateway/src/adapters/notify/index.js';
+import { alertFixture } from '../../support/alert-fixture.js';
 
 const RAISED = Date.UTC(2024, 4, 1, 6, 3, 0); // 14:03 in Beijing
 
 function alert(overrides: Partial<Alert> = {}): Alert {
-  return {
+  return alertFixture({
     id: 'alert-1',
     source: { deviceId: 'smoke-b3-501', kind: 'smoke', buildingId: 'b3', floor: 5 },
-    type: 'smoke.alarm',
-    signalClass: 'alarm',
-    title: 'Smoke alarm',
-    titleZh: '烟感报警',
     detail: 'Smoke 0.15 dB/m in room 501',
     attrs: { raw: '{"vendorSecret":"do-not-show"}', personRef: 'face-8812' },
-    state: 'active_unack',
     latched: true,
     verification: 'verifying',
     raisedAt: RAISED,
-    lastSeenAt: RAISED,
-    count: 1,
-    clearedAt: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    shelvedUntil: null,
-    suppressedBy: null,
-    disabled: null,
-    escalationLevel: 0,
-    nextEscalationAt: null,
-    chattering: false,
-    closedAt: null,
     history: [],
     ...overrides,
-  };
+  });
 }
 
 const intent: NotificationIntent = { alertId: 'alert-1', audience: 'captain', reason: 'raised', lifeSafety: true };

@@ -3,39 +3,12 @@ import { SqliteAlertStore, isOpen } from '../../../gateway/src/adapters/sqlite/a
 import { openDatabase, type Database } from '../../../gateway/src/adapters/sqlite/database.js';
 import type { Alert } from '../../../gateway/src/domain/alerts/types.js';
 import { tempDir, type TempDir } from './support/fixtures.js';
+import { alertFixture } from '../../support/alert-fixture.js';
 
 const T = 1_750_000_000_000;
 
 function alert(id: string, extra: Partial<Alert> = {}): Alert {
-  const raisedAt = extra.raisedAt ?? T;
-  return {
-    id,
-    source: { deviceId: 'smoke-1', kind: 'smoke', buildingId: 'b-1', floor: 3 },
-    type: 'smoke.alarm',
-    signalClass: 'alarm',
-    title: 'Smoke alarm',
-    titleZh: '烟感报警',
-    detail: 'Smoke 0.15 dB/m on floor 3',
-    attrs: { obscuration: 0.15, zone: 'stair', verified: false },
-    state: 'active_unack',
-    latched: false,
-    verification: null,
-    raisedAt,
-    lastSeenAt: raisedAt,
-    count: 1,
-    clearedAt: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    shelvedUntil: null,
-    suppressedBy: null,
-    disabled: null,
-    escalationLevel: 0,
-    nextEscalationAt: null,
-    chattering: false,
-    closedAt: null,
-    history: [{ at: raisedAt, event: 'raised', actor: 'system', note: null }],
-    ...extra,
-  };
+  return alertFixture({ id, source: { deviceId: 'smoke-1', kind: 'smoke', buildingId: 'b-1', floor: 3 }, raisedAt: T, ...extra });
 }
 
 describe('SqliteAlertStore', () => {

@@ -16,41 +16,14 @@ import {
   type Clock,
   type NotificationReceipt,
 } from '../../../../gateway/src/ports.js';
+import { alertFixture } from '../../../support/alert-fixture.js';
 
 let alertSeq = 0;
 
 /** An active, unacknowledged smoke alarm in b1 unless told otherwise. */
 export function makeAlert(overrides: Partial<Alert> = {}): Alert {
   alertSeq += 1;
-  const raisedAt = overrides.raisedAt ?? Date.UTC(2025, 5, 1, 11, 0, 0);
-  return {
-    id: `al-${String(alertSeq).padStart(5, '0')}`,
-    source: { deviceId: 'smoke-b1-01', kind: 'smoke', buildingId: 'b1', floor: 3 },
-    type: 'smoke.alarm',
-    signalClass: 'alarm',
-    title: 'Smoke alarm',
-    titleZh: '烟感报警',
-    detail: 'Smoke 0.15 dB/m on floor 3',
-    attrs: { obscuration: 0.15 },
-    state: 'active_unack',
-    latched: false,
-    verification: null,
-    raisedAt,
-    lastSeenAt: raisedAt,
-    count: 1,
-    clearedAt: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    shelvedUntil: null,
-    suppressedBy: null,
-    disabled: null,
-    escalationLevel: 0,
-    nextEscalationAt: null,
-    chattering: false,
-    closedAt: null,
-    history: [{ at: raisedAt, event: 'raised', actor: 'system', note: null }],
-    ...overrides,
-  };
+  return alertFixture({ id: `al-${String(alertSeq).padStart(5, '0')}`, ...overrides });
 }
 
 export interface StoreAlertServiceOptions {
