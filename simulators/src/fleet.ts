@@ -27,6 +27,8 @@ export interface FleetOptions {
   readonly seed?: number;
   /** QoS for telemetry (events are always QoS 1, as the device contract requires). Default 1. */
   readonly qos?: 0 | 1;
+  /** ± fraction of every period, seeded, so devices drift apart (0–0.5). Default 0.1. */
+  readonly jitter?: number;
   /** Device clock for payload timestamps and sample decay. Default: the system clock. */
   readonly clock?: Clock;
   readonly logger?: (line: string) => void;
@@ -51,8 +53,8 @@ export interface Fleet {
 
 /** The first message of a device comes within this much real time, so a fleet ramps up quickly. */
 const FIRST_MESSAGE_WITHIN_MS = 5_000;
-/** ±10 % on every period: devices drift apart instead of publishing in lockstep. */
-const JITTER = 0.1;
+/** ±10 % on every period by default: devices drift apart instead of publishing in lockstep. */
+const DEFAULT_JITTER = 0.1;
 const STOP_TIMEOUT_MS = 5_000;
 
 export function statusTopic(deviceId: string): string {
@@ -65,6 +67,7 @@ export async function runFleet(options: FleetOptions): Promise<Fleet> {
   const speed = options.speed ?? 1;
   const seed = options.seed ?? 1;
   const qos = options.qos ?? 1;
+  const jitter = options.jitter ?? DEFAULT_JITTER;
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? (() => {});
   assertOptions(options, kinds, speed);
@@ -133,7 +136,7 @@ export async function runFleet(options: FleetOptions): Promise<Fleet> {
     client.on('error', (err) => noteError(err.message));
 
     const periodMs = ((options.telemetryEverySeconds ?? kind.heartbeat.intervalS) * 1000) / speed;
-    const nextDelay = (): number => periodMs * (1 - JITTER + 2 * JITTER * rng());
+    const nextDelay = (): number => periodMs * (1 - jitter + 2 * jitter * rng());
     const context = (): SampleContext => ({ rng, now: clock.now(), seq: ++seq, deviceId: device.id, state });
 
     const publish = (channel: 'telemetry' | 'event', channelQos: 0 | 1): void => {
@@ -214,6 +217,8 @@ function assertOptions(options: FleetOptions, kinds: ReadonlyMap<string, KindDef
     problems.push(`telemetryEverySeconds must be positive, got ${every}`);
   }
   if (options.qos !== undefined && options.qos !== 0 && options.qos !== 1) problems.push(`qos must be 0 or 1`);
+  const jitter = options.jitter;
+  if (jitter !== undefined && !(Number.isFinite(jitter) && jitter >= 0 && jitter <= 0.5)) problems.push(`jitter must be 0…0.5, got ${jitter}`);
   const seen = new Set<string>();
   for (const d of options.devices) {
     if (!DEVICE_ID_PATTERN.test(d.id)) problems.push(`device id '${d.id}' is not a valid device id`);

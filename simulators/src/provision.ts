@@ -39,7 +39,11 @@ export interface BuildingChoice {
   readonly floors: number | null;
 }
 
-async function call(api: Api, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
+/**
+ * One API request. Network failures and a refused token become a ProvisionError with what to do;
+ * any other answer is returned for the caller to judge.
+ */
+export async function apiCall(api: Api, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
   const url = new URL(`/api/v1${path}`, api.url).href;
   let response: Response;
   try {
@@ -72,7 +76,7 @@ async function call(api: Api, method: 'GET' | 'POST', path: string, body?: unkno
   return { status: response.status, json, text };
 }
 
-function describeFailure(status: number, json: unknown, text: string): string {
+export function describeFailure(status: number, json: unknown, text: string): string {
   // The API answers errors as { error: { code, message } } (gateway/src/adapters/http/errors.ts).
   const body = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   const detail = typeof body?.message === 'string' ? `${String(body.code ?? '')} ${body.message}`.trim() : text.slice(0, 200);
@@ -81,45 +85,64 @@ function describeFailure(status: number, json: unknown, text: string): string {
 
 /** The building to place devices in: the one asked for, or the first the API lists. */
 export async function chooseBuilding(api: Api, wanted?: string): Promise<BuildingChoice> {
-  const { status, json, text } = await call(api, 'GET', '/buildings');
+  const [first] = await chooseBuildings(api, 1, wanted);
+  return first as BuildingChoice;
+}
+
+/**
+ * `count` buildings from the registry: the one asked for (count 1), or the first `count` that
+ * `GET /api/v1/buildings` lists. Devices may only be placed in buildings the registry has.
+ */
+export async function chooseBuildings(api: Api, count: number, wanted?: string): Promise<BuildingChoice[]> {
+  const { status, json, text } = await apiCall(api, 'GET', '/buildings?limit=1000');
   const items = (json as { items?: unknown } | undefined)?.items;
   if (status !== 200 || !Array.isArray(items)) {
-    if (wanted) return { id: wanted, floors: null };
+    if (wanted && count === 1) return [{ id: wanted, floors: null }];
     throw new ProvisionError(`cannot list buildings (GET /api/v1/buildings: ${describeFailure(status, json, text)})`);
   }
   const buildings = items.filter(
     (b): b is { id: string; floors?: unknown } => typeof b === 'object' && b !== null && typeof (b as { id?: unknown }).id === 'string',
   );
-  const found = wanted ? buildings.find((b) => b.id === wanted) : buildings[0];
-  if (!found) {
-    throw new ProvisionError(
-      wanted
-        ? `building '${wanted}' is not in the gateway's registry (known: ${buildings.map((b) => b.id).join(', ') || 'none'})`
-        : 'the gateway has no buildings yet: load a site file or create one, or pass --building',
-    );
+  const floorsOf = (b: { floors?: unknown }): number | null =>
+    typeof b.floors === 'number' && Number.isInteger(b.floors) && b.floors > 0 ? b.floors : null;
+  if (wanted) {
+    const found = buildings.find((b) => b.id === wanted);
+    if (!found) {
+      throw new ProvisionError(`building '${wanted}' is not in the gateway's registry (known: ${buildings.map((b) => b.id).join(', ') || 'none'})`);
+    }
+    if (count > 1) throw new ProvisionError('--building names one building; leave it out to use the first --buildings N');
+    return [{ id: found.id, floors: floorsOf(found) }];
   }
-  const floors = typeof found.floors === 'number' && Number.isInteger(found.floors) && found.floors > 0 ? found.floors : null;
-  return { id: found.id, floors };
+  if (buildings.length === 0) throw new ProvisionError('the gateway has no buildings yet: load a site file or create one, or pass --building');
+  if (buildings.length < count) {
+    throw new ProvisionError(`--buildings ${count} asked for more buildings than the gateway has (${buildings.length}: ${buildings.map((b) => b.id).join(', ')})`);
+  }
+  return buildings.slice(0, count).map((b) => ({ id: b.id, floors: floorsOf(b) }));
 }
 
-/** `perKind` devices of every kind, named `{prefix}{kind}-{n}`, spread over the building's floors. */
+/**
+ * `perKind` devices of every kind, named `{prefix}{kind}-{n}`, spread over the building's floors.
+ * With `buildingInIds` (fleets over several buildings) they are `{prefix}{building}-{kind}-{n}`.
+ */
 export function planDevices(options: {
   kinds: readonly KindDefinition[];
   perKind: number;
   prefix: string;
   buildingId: string;
   floors: number | null;
+  buildingInIds?: boolean;
 }): DeviceRegistration[] {
   const plan: DeviceRegistration[] = [];
+  const stem = options.buildingInIds ? `${options.prefix}${options.buildingId}-` : options.prefix;
   for (const kind of options.kinds) {
     for (let n = 1; n <= options.perKind; n++) {
-      const id = `${options.prefix}${kind.id}-${n}`;
+      const id = `${stem}${kind.id}-${n}`;
       if (!DEVICE_ID_PATTERN.test(id)) throw new ProvisionError(`device id '${id}' is not valid: choose another --prefix`);
       plan.push({
         id,
         kind: kind.id,
         buildingId: options.buildingId,
-        ...(options.floors ? { floor: ((plan.length) % options.floors) + 1 } : {}),
+        ...(options.floors ? { floor: (plan.length % options.floors) + 1 } : {}),
         name: `Simulated ${kind.title.toLowerCase()} ${n}`,
       });
     }
@@ -131,9 +154,9 @@ export function planDevices(options: {
 export async function registerDevices(api: Api, plan: readonly DeviceRegistration[]): Promise<FleetDevice[]> {
   const registered: FleetDevice[] = [];
   for (const device of plan) {
-    let outcome: Awaited<ReturnType<typeof call>>;
+    let outcome: Awaited<ReturnType<typeof apiCall>>;
     try {
-      outcome = await call(api, 'POST', '/devices', device);
+      outcome = await apiCall(api, 'POST', '/devices', device);
     } catch (err) {
       throw new ProvisionError((err as Error).message, registered);
     }

@@ -7,8 +7,18 @@ import type { SignalClass } from './signal.js';
 export const CHANNELS = ['telemetry', 'event', 'status'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * The grid-management levels above a building (street → community → grid), from the registry.
+ * Each is absent when the registry does not know it (a building outside any loaded hierarchy).
+ */
+export interface HierarchyPlace {
+  readonly gridId?: string;
+  readonly communityId?: string;
+  readonly streetId?: string;
+}
+
 /** Where a device stands, from the registry (never from the payload). */
-export interface Placement {
+export interface Placement extends HierarchyPlace {
   readonly deviceId: string;
   readonly kind: string;
   readonly buildingId: string;

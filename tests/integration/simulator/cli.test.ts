@@ -58,7 +58,7 @@ beforeEach(async () => {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       };
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, { error: { code: 'GW_UNAUTHORIZED', message: 'bad token' } });
-      if (req.method === 'GET' && req.url === '/api/v1/buildings') {
+      if (req.method === 'GET' && req.url?.split('?')[0] === '/api/v1/buildings') {
         return reply(200, { items: [{ id: 'b-1', name: 'Building 1', floors: 3 }, { id: 'b-2', name: 'Building 2', floors: null }] });
       }
       if (req.method === 'POST' && req.url === '/api/v1/devices') {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ALERT_STATE_CODES,
+  alertChangeToLine,
   escapeKey,
   escapeMeasurement,
   eventToLine,
@@ -8,7 +10,11 @@ import {
   readingToLine,
   readingsToLines,
 } from '../../../gateway/src/adapters/influx/line-protocol.js';
+import type { Alert, AlertChange } from '../../../gateway/src/domain/alerts/types.js';
+import { Ingest } from '../../../gateway/src/domain/ingest.js';
 import { defineKind, type KindDefinition } from '../../../gateway/src/domain/kind.js';
+import type { HierarchyPlace } from '../../../gateway/src/domain/message.js';
+import type { Device } from '../../../gateway/src/domain/site.js';
 import { event, reading } from './support/fixtures.js';
 
 const smoke: KindDefinition = defineKind({
@@ -96,5 +102,124 @@ describe('line protocol', () => {
     expect(line).not.toMatch(/[\n\t]/);
     expect(line).toContain('device=evil\\ device');
     expect(line?.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('hierarchy tags', () => {
+  const place = { gridId: 'g1', communityId: 'c1', streetId: 's1' };
+
+  it('writes grid, community and street on readings and events when the building is placed', () => {
+    expect(readingToLine(reading('smk-1', 10, { temperature: 21.5 }, place), kinds)).toBe(
+      'smoke,building=b-1,community=c1,device=smk-1,floor=3,grid=g1,kind=smoke,street=s1 temperature=21.5 10',
+    );
+    expect(eventToLine(event('smk-1', 11, 'smoke.alarm', { ...place, seq: 2 }))).toBe(
+      'device_event,building=b-1,class=alarm,community=c1,device=smk-1,floor=3,grid=g1,kind=smoke,street=s1,type=smoke.alarm count=1i,seq=2i 11',
+    );
+  });
+
+  it('leaves out the levels the registry does not know, and escapes the ones it does', () => {
+    expect(readingToLine(reading('d', 5, { temperature: 1.5 }, { gridId: 'grid 7' }), kinds)).toBe(
+      'smoke,building=b-1,device=d,floor=3,grid=grid\\ 7,kind=smoke temperature=1.5 5',
+    );
+  });
+
+  it('are filled by ingest from the directory, asked once per building', () => {
+    const devices = new Map<string, Device>(
+      ['a', 'b'].map((id) => [id, { id, kind: 'smoke', buildingId: 'b-1', floor: 2, name: null, parentId: null, disabled: false, createdAt: 0 }]),
+    );
+    const asked: string[] = [];
+    const ingest = new Ingest({
+      device: (id) => devices.get(id),
+      kind: kinds,
+      place: (buildingId): HierarchyPlace | undefined => {
+        asked.push(buildingId);
+        return buildingId === 'b-1' ? { ...place, streetId: '' } : undefined;
+      },
+    });
+    const lines: string[] = [];
+    for (const [i, id] of ['a', 'b', 'a'].entries()) {
+      const outcome = ingest.decode({
+        topic: `gridwatch/v1/${id}/telemetry`,
+        payload: new TextEncoder().encode(JSON.stringify({ temperature: 20 + i, seq: i + 1 })),
+        publisher: id,
+        receivedAt: 1_700_000_000_000 + i,
+      });
+      expect(outcome.ok).toBe(true);
+      if (outcome.ok && outcome.accepted.channel === 'telemetry') lines.push(readingToLine(outcome.accepted.reading, kinds) ?? '');
+    }
+    expect(asked).toEqual(['b-1']);
+    // An empty level is the same as an unknown one: no empty tag value (line protocol forbids it).
+    expect(lines[0]).toBe('smoke,building=b-1,community=c1,device=a,floor=2,grid=g1,kind=smoke temperature=20.0,seq=1i 1700000000000');
+    ingest.forgetPlaces('b-1');
+    expect(ingest.place('b-1')).toEqual({ gridId: 'g1', communityId: 'c1' });
+    expect(asked).toEqual(['b-1', 'b-1']);
+  });
+
+  it('are simply absent when the directory has no place lookup', () => {
+    const ingest = new Ingest({ device: () => undefined, kind: kinds });
+    expect(ingest.place('b-1')).toBeUndefined();
+  });
+});
+
+describe('alert state changes', () => {
+  const alert = (over: Partial<Alert> = {}): Alert => ({
+    id: 'al-1',
+    source: { deviceId: 'door-1', kind: 'door', buildingId: 'b-1', floor: 2 },
+    type: 'door.forced_open',
+    signalClass: 'alarm',
+    title: 'Door forced open',
+    titleZh: '强行开门',
+    detail: 'Door D1 forced open',
+    attrs: { doorId: 'D1', personRef: 'P0001' },
+    state: 'active_unack',
+    latched: true,
+    verification: null,
+    raisedAt: 1_000,
+    lastSeenAt: 1_000,
+    count: 1,
+    clearedAt: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    shelvedUntil: null,
+    suppressedBy: null,
+    disabled: null,
+    escalationLevel: 0,
+    nextEscalationAt: 121_000,
+    chattering: false,
+    closedAt: null,
+    history: [{ at: 1_000, event: 'raised', actor: 'system', note: null }],
+    ...over,
+  });
+  const change = (a: Alert, event: string): AlertChange => ({ alert: a, event, notify: [] });
+
+  it('writes alert_event with bounded tags, numeric fields and the time of the history entry', () => {
+    expect(alertChangeToLine(change(alert(), 'raised'), { gridId: 'g1', communityId: 'c1', streetId: 's1' })).toBe(
+      'alert_event,building=b-1,class=alarm,community=c1,event=raised,grid=g1,kind=door,street=s1,type=door.forced_open count=1i,escalation_level=0i,state=1i 1000',
+    );
+    const escalated = alert({
+      escalationLevel: 1,
+      lastSeenAt: 1_000,
+      history: [
+        { at: 1_000, event: 'raised', actor: 'system', note: null },
+        { at: 121_000, event: 'escalated', actor: 'system', note: null },
+      ],
+    });
+    const line = alertChangeToLine(change(escalated, 'escalated'));
+    expect(line).toBe('alert_event,building=b-1,class=alarm,event=escalated,kind=door,type=door.forced_open count=1i,escalation_level=1i,state=1i 121000');
+    // Nothing unbounded: no alert id, device, detail or attribute values.
+    for (const text of ['al-1', 'door-1', 'P0001', 'forced open']) expect(line).not.toContain(text);
+  });
+
+  it('codes every alert state as a number, never a string field', () => {
+    expect(ALERT_STATE_CODES).toEqual({ normal: 0, active_unack: 1, active_ack: 2, returned_unack: 3 });
+    const closed = alert({
+      state: 'normal',
+      closedAt: 9_000,
+      history: [
+        { at: 1_000, event: 'raised', actor: 'system', note: null },
+        { at: 9_000, event: 'acknowledged', actor: 'tok-1', note: 'checked' },
+      ],
+    });
+    expect(alertChangeToLine(change(closed, 'acknowledged'))).toMatch(/ count=1i,escalation_level=0i,state=0i 9000$/);
   });
 });

@@ -125,6 +125,15 @@ export class InfluxSink implements TimeSeriesSink {
   }
 
   /**
+   * Ready-made line protocol (e.g. `alertChangeToLine`), through the same write-ahead spool and
+   * shipper as readings: never throws, survives outages. Each entry is one complete line, taken
+   * as it is (build them with line-protocol.ts, which escapes); blank entries are skipped.
+   */
+  writeLines(lines: readonly string[]): void {
+    this.accept(() => lines.filter((line) => line.trim() !== ''));
+  }
+
+  /**
    * Everything handed over is already spooled (write-ahead); flush retries a spool write that
    * had failed and asks the shipper to send now instead of waiting for a fuller batch. It does
    * not wait for the database: see drain().

@@ -2,9 +2,11 @@
  * Readings and events as InfluxDB line protocol (docs.influxdata.com, "Line protocol reference").
  *
  * Schema, chosen so series cardinality stays bounded by the device count:
- *   {kind},building=…,device=…,floor=…,kind=… {measurement}=…,seq=…i {ts ms}
- *   device_event,building=…,class=…,device=…,floor=…,kind=…,type=… count=1i,seq=…i {ts ms}
- * Tags are only registry values with a bounded set (no seq, person, attribute values). Field types
+ *   {kind},building=…,community=…,device=…,floor=…,grid=…,kind=…,street=… {measurement}=…,seq=…i {ts ms}
+ *   device_event,building=…,class=…,community=…,device=…,floor=…,grid=…,kind=…,street=…,type=… count=1i,seq=…i {ts ms}
+ *   alert_event,building=…,class=…,community=…,event=…,grid=…,kind=…,street=…,type=… count=1i,escalation_level=…i,state=…i {ts ms}
+ * Tags are only registry values with a bounded set (no seq, person, attribute values); grid,
+ * community and street are written when the registry places the building. Field types
  * never change for a field: a kind's integer measurements are always `…i`, every other measurement
  * is always a float (`21.0`, never `21`), because InfluxDB refuses a point whose field type differs
  * from the type already stored in that shard. Event attributes are not written: they are unbounded
@@ -13,9 +15,22 @@
  * same series and timestamp overwrites itself, which is what makes replay idempotent.
  */
 import type { KindDefinition } from '../../domain/kind.js';
-import type { DeviceEvent, Reading } from '../../domain/message.js';
+import type { AlertChange, AlertState } from '../../domain/alerts/types.js';
+import type { DeviceEvent, HierarchyPlace, Reading } from '../../domain/message.js';
 
 export const EVENT_MEASUREMENT = 'device_event';
+export const ALERT_MEASUREMENT = 'alert_event';
+
+/**
+ * Alert states as numbers: VictoriaMetrics (and Grafana's numeric panels) cannot hold a string
+ * field, so `state` is written as this code. Never renumber: stored points keep their codes.
+ */
+export const ALERT_STATE_CODES: Readonly<Record<AlertState, number>> = Object.freeze({
+  normal: 0,
+  active_unack: 1,
+  active_ack: 2,
+  returned_unack: 3,
+});
 
 /** Finds a kind's declaration; the gateway's `kindById`. */
 export type KindLookup = (kindId: string) => KindDefinition | undefined;
@@ -68,12 +83,18 @@ function tagSet(tags: Record<string, string | null>): string {
   return out;
 }
 
-function placementTags(p: { buildingId: string; deviceId: string; floor: number | null; kind: string }): Record<string, string | null> {
+/** grid, community and street: left out (not empty) when the registry does not place the building. */
+function hierarchyTags(p: HierarchyPlace | undefined): Record<string, string | null> {
+  return { grid: p?.gridId ?? null, community: p?.communityId ?? null, street: p?.streetId ?? null };
+}
+
+function placementTags(p: { buildingId: string; deviceId: string; floor: number | null; kind: string } & HierarchyPlace): Record<string, string | null> {
   return {
     building: p.buildingId,
     device: p.deviceId,
     floor: p.floor === null ? null : String(p.floor),
     kind: p.kind,
+    ...hierarchyTags(p),
   };
 }
 
@@ -105,6 +126,33 @@ export function eventToLine(event: DeviceEvent): string {
   const seq = event.seq === null ? null : formatInteger(event.seq);
   if (seq !== null) fields.push(`seq=${seq}`);
   return `${EVENT_MEASUREMENT}${tagSet(tags)} ${fields.join(',')} ${Math.trunc(event.ts)}`;
+}
+
+/**
+ * One line per alert state change (an AlertChange: one history entry), so Grafana can chart
+ * raises, acknowledgements, escalations and clears per building and hierarchy level.
+ * Tags: building, grid, community, street (from `place`), kind, type, class, event (the history
+ * entry: raised, acknowledged, escalated, cleared…). No device or alert id tag: the tags stay
+ * bounded by buildings × rule types × events; the alert itself is in the API.
+ * Fields: count=1i (sum it to count changes), escalation_level (0–3), state (ALERT_STATE_CODES).
+ * Timestamp: the gateway time of the history entry (ms). Two changes with the same tags in the
+ * same millisecond overwrite each other (same series and time), as for device events.
+ */
+export function alertChangeToLine(change: AlertChange, place?: HierarchyPlace): string {
+  const { alert } = change;
+  const last = alert.history[alert.history.length - 1];
+  const at = last !== undefined && last.event === change.event ? last.at : alert.lastSeenAt;
+  const tags = {
+    building: alert.source.buildingId,
+    kind: alert.source.kind,
+    type: alert.type,
+    class: alert.signalClass,
+    event: change.event,
+    ...hierarchyTags(place),
+  };
+  const level = formatInteger(alert.escalationLevel) ?? '0i';
+  const fields = `count=1i,escalation_level=${level},state=${ALERT_STATE_CODES[alert.state] ?? 0}i`;
+  return `${ALERT_MEASUREMENT}${tagSet(tags)} ${fields} ${Math.trunc(at)}`;
 }
 
 /** Lines for a batch of readings, skipping those with nothing writable. */
