@@ -4,7 +4,7 @@
 #     (the InfluxSink's system test starts its own instance on a free port; the packaged service is
 #     not needed and is stopped if the package started one).
 #   - mosquitto: an external MQTT broker on 127.0.0.1:1883 (external-broker mode tests).
-#   - chromium: headless browser for the console page tests.
+#   - chromium (+ fonts-noto-cjk): headless browser for the console page tests, with Chinese fonts.
 # Safe to run repeatedly: installs only what is missing, starts Mosquitto only when nothing listens.
 set -euo pipefail
 
@@ -16,6 +16,8 @@ need=()
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Chinese UI text in console screenshots: without CJK fonts Chromium draws empty boxes.
+fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-system-deps: installing ${need[*]}"

@@ -319,3 +319,92 @@ export interface RuleService {
   setOverrides(scope: { readonly level: 'building' | 'device'; readonly id: string }, overrides: RuleOverrides, actor: string): void;
   overrides(scope: { readonly level: 'building' | 'device'; readonly id: string }): RuleOverrides;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Audit log: who did what through the API (domain.md §2 asks an audit record for 屏蔽; PIPL asks
+// who read what). Never holds secrets or request bodies.
+
+export type AuditOutcome = 'ok' | 'refused' | 'failed';
+
+export interface NewAuditEntry {
+  readonly at: number;
+  /** Token id; null when the caller presented no valid token. */
+  readonly actor: string | null;
+  readonly role: ApiRole | null;
+  /** Method and route pattern, e.g. 'POST /api/v1/alerts/:id/ack' (never the raw URL). */
+  readonly action: string;
+  /** The resource the route names (its :id), when it names one. */
+  readonly target: string | null;
+  readonly ip: string;
+  /** HTTP status of the answer. */
+  readonly status: number;
+  /** ok: 2xx/3xx; refused: 401, 403, 429; failed: any other error. */
+  readonly outcome: AuditOutcome;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  readonly id: number;
+}
+
+export interface AuditQuery {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly outcome?: AuditOutcome;
+  readonly target?: string;
+  /** At or after (epoch ms). */
+  readonly since?: number;
+  /** Before (epoch ms). */
+  readonly until?: number;
+  /** Keyset pagination: only entries with an id below this, newest first. */
+  readonly beforeId?: number;
+  readonly limit: number;
+}
+
+export interface AuditLog {
+  record(entry: NewAuditEntry): void;
+  /** Newest first. */
+  list(query: AuditQuery): AuditEntry[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grid cases (网格案件, domain.md §5–§6): driving port for the HTTP API, implemented by app/cases.ts.
+
+export interface CaseQuery {
+  readonly state?: import('./domain/cases/types.js').CaseState | 'open';
+  readonly category?: string;
+  readonly urgency?: import('./domain/cases/types.js').CaseUrgency;
+  readonly gridId?: string;
+  /** Undefined = all; [] = none. */
+  readonly buildingIds?: readonly string[];
+  /** With `now`: only cases with (true) or without (false) an unmet deadline past `now`. */
+  readonly overdue?: boolean;
+  readonly now?: number;
+  /** Opened at or after. */
+  readonly since?: number;
+  /** Keyset pagination: only cases opened before this (id as tie-break), newest first. */
+  readonly before?: { readonly openedAt: number; readonly id: string };
+  readonly limit: number;
+}
+
+/** The last run of a scheduled job, kept so a restart catches a missed run up once. */
+export interface JobRun {
+  readonly name: string;
+  /** The scheduled time the run was for (epoch ms). */
+  readonly slot: number;
+  readonly ranAt: number;
+  readonly status: 'ok' | 'failed';
+  readonly detail: string | null;
+}
+
+/** Case list, detail, transitions, KPIs and reports. Actions throw CaseActionError (domain/cases/types.ts). */
+export interface CaseService {
+  list(query: CaseQuery): import('./domain/cases/types.js').GridCase[];
+  get(id: string): import('./domain/cases/types.js').GridCase | undefined;
+  /** A case reported by a person (上报). */
+  open(input: import('./domain/cases/types.js').NewCaseInput, actor: import('./domain/cases/types.js').CaseActor): import('./domain/cases/types.js').GridCase;
+  act(id: string, request: import('./domain/cases/types.js').CaseTransitionRequest, actor: import('./domain/cases/types.js').CaseActor): import('./domain/cases/types.js').GridCase;
+  /** Cases that may count in KPIs of [from, to) (filter by scope afterwards). */
+  casesFor(from: number, to: number): import('./domain/cases/types.js').GridCase[];
+  /** The business calendar reports count local periods on. */
+  readonly calendar: import('./domain/cases/calendar.js').BusinessCalendar;
+}

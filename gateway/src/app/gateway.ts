@@ -17,6 +17,10 @@ import { KINDS, kindById } from '../domain/kinds/index.js';
 import { buildHttpApp } from '../adapters/http/app.js';
 import type { HealthCheck, HealthReport } from '../adapters/http/deps.js';
 import { InfluxSink } from '../adapters/influx/influx-sink.js';
+import { EventBus, alertEvent, deviceStatusEvent } from '../adapters/http/event-bus.js';
+import { SqliteAuditStore } from '../adapters/sqlite/audit-store.js';
+import { alertChangeToLine } from '../adapters/influx/line-protocol.js';
+import type { HierarchyPlace } from '../domain/message.js';
 import { connectExternalBroker, type ExternalSource } from '../adapters/mqtt/external-source.js';
 import { generateSecret, generateToken, hashSecret, hashToken, verifySecret } from '../adapters/secrets.js';
 import { openDatabase, type Database } from '../adapters/sqlite/database.js';
@@ -29,6 +33,8 @@ import { createChannelSenders, SqliteOutbox } from '../adapters/notify/index.js'
 import { DEFAULT_ESCALATION_POLICY } from '../domain/alerts/escalation.js';
 import type { OccupancySchedule } from '../domain/rules/occupancy.js';
 import { Alerting } from './alerting.js';
+import { SqliteCaseStore } from '../adapters/sqlite/case-store.js';
+import { Cases } from './cases.js';
 import { systemClock, type Clock, type DeviceState, type NewDevice, type TimeSeriesSink } from '../ports.js';
 import type { Config } from './config.js';
 import { GatewayMetrics } from './metrics.js';
@@ -57,6 +63,7 @@ export interface Gateway {
   readonly sinks: readonly TimeSeriesSink[];
   readonly http: FastifyInstance;
   readonly alerting: Alerting;
+  readonly cases: Cases;
   readonly outbox: SqliteOutbox;
   /** Set when this start generated the admin token (printed once, never stored in clear). */
   readonly generatedAdminToken: string | null;
@@ -110,7 +117,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const deviceStates = new DeviceStates(site.deviceStates());
   const ingest = new Ingest(
-    { device: (id) => site.device(id), kind: kindById },
+    { device: (id) => site.device(id), kind: kindById, place: (buildingId) => hierarchyOf(site, buildingId) },
     {
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       maxFutureSkewMs: config.ingest.maxFutureSkewS * 1000,
@@ -161,6 +168,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ackLinks: { key: ackLinkKey(config.dataDir), publicBaseUrl: config.notify.publicUrl, ttlMs: config.notify.ackLinkTtlS * 1000 },
   });
   pipeline.onAccepted((accepted) => alerting.onAccepted(accepted));
+  // Live events for the console (SSE): alert changes and device status, filtered by scope in the route.
+  const events = new EventBus({ clock, onListenerError: (err) => log.error({ err }, 'live event stream failed') });
+  alerting.onChange((change) => events.publish(alertEvent(change)));
+  pipeline.onAccepted((accepted) => {
+    if (accepted.channel === 'status') events.publish(deviceStatusEvent(accepted.status));
+  });
+  const audit = new SqliteAuditStore(db);
+  // Grid cases open from alert changes (fire and forced door at once, others when a case is due).
+  const cases = new Cases({ db, clock, log, site, store: new SqliteCaseStore(db), outbox });
+  alerting.onChange((change) => cases.onAlertChange(change));
+  // Alert state changes go to InfluxDB too, through the same spool, so Grafana can chart them.
+  const influxSink = sinks.find((s): s is InfluxSink => s instanceof InfluxSink);
+  if (influxSink) alerting.onChange((change) => influxSink.writeLines([alertChangeToLine(change, ingest.place(change.alert.source.buildingId))]));
 
   // Comparing against a real hash even for unknown devices keeps response time from telling
   // an attacker which device ids exist.
@@ -222,6 +242,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
       alerts: alerting,
       rules: alerting,
+      events,
+      audit,
+      cases,
       health,
       metricsText: async () => {
         metrics.observeSinks(sinks);
@@ -293,6 +316,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     outbox.start();
     alerting.start();
+    cases.start();
     timers.push(setInterval(() => persistStates(), STATE_FLUSH_MS).unref());
     timers.push(setInterval(() => embeddedSeries.prune(clock.now()), PRUNE_EVERY_MS).unref());
     if (config.demo) fleet = await startDemoFleet();
@@ -355,6 +379,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     await broker?.close();
     broker = null;
     await http.close();
+    cases.stop();
     alerting.stop();
     await outbox.stop();
     for (const sink of sinks) {
@@ -376,6 +401,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sinks,
     http,
     alerting,
+    cases,
     outbox,
     generatedAdminToken,
     httpUrl,
@@ -415,6 +441,15 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
     level: config.logLevel,
     redact: { paths: ['secret', '*.secret', 'password', '*.password', 'token', '*.token', 'req.headers.authorization'], censor: '[redacted]' },
   });
+}
+
+/** The grid, community and street above a building, for the time series' hierarchy tags. */
+function hierarchyOf(site: SqliteSiteStore, buildingId: string): HierarchyPlace | undefined {
+  const building = site.building(buildingId);
+  if (building === undefined) return undefined;
+  const grid = site.grids().find((g) => g.id === building.gridId);
+  const community = grid ? site.communities().find((c) => c.id === grid.communityId) : undefined;
+  return { gridId: building.gridId, ...(grid ? { communityId: grid.communityId } : {}), ...(community ? { streetId: community.streetId } : {}) };
 }
 
 /**

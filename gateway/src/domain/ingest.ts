@@ -9,7 +9,7 @@
 import { FormatRegistry } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { KindDefinition } from './kind.js';
-import type { Accepted, AttributeValue, Channel } from './message.js';
+import type { Accepted, AttributeValue, Channel, HierarchyPlace, Placement } from './message.js';
 import { reject, type Rejection } from './rejection.js';
 import type { Device } from './site.js';
 
@@ -57,6 +57,12 @@ export type IngestOutcome =
 export interface IngestDirectory {
   device(id: string): Device | undefined;
   kind(id: string): KindDefinition | undefined;
+  /**
+   * The grid, community and street above a building, for the hierarchy tags of the time series.
+   * Optional: without it messages carry the building only. Asked once per building (the answer
+   * is cached, see Ingest.forgetPlaces), so it may walk the registry.
+   */
+  place?(buildingId: string): HierarchyPlace | undefined;
 }
 
 interface CompiledKind {
@@ -70,6 +76,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export class Ingest {
   private readonly compiled = new Map<string, CompiledKind>();
   private readonly recent = new Map<string, RecentKeys>();
+  /** buildingId → its place (null: the directory knows none). Bounded by the registry's buildings. */
+  private readonly places = new Map<string, HierarchyPlace | null>();
 
   constructor(
     private readonly directory: IngestDirectory,
@@ -100,7 +108,11 @@ export class Ingest {
     } catch {
       return fail(reject('invalid_utf8'), deviceId, channel);
     }
-    const placement = { deviceId, kind: kind.id, buildingId: device.buildingId, floor: device.floor };
+    const place = this.place(device.buildingId);
+    const placement: Placement =
+      place === undefined
+        ? { deviceId, kind: kind.id, buildingId: device.buildingId, floor: device.floor }
+        : { ...place, deviceId, kind: kind.id, buildingId: device.buildingId, floor: device.floor };
 
     if (channel === 'status') {
       const status = parseStatus(text);
@@ -160,11 +172,46 @@ export class Ingest {
       if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') attrs[name] = value;
       else if (value !== null && value !== undefined) attrs[name] = JSON.stringify(value);
     }
-    if (fields.raw !== undefined) attrs.raw = JSON.stringify(fields.raw);
+    if (fields.raw !== undefined) {
+      // JSON.parse nests as deep as 64 KiB allows, JSON.stringify recurses and runs out of stack
+      // long before: a vendor blob nested that deep is bad input, not a decoder fault.
+      try {
+        attrs.raw = JSON.stringify(fields.raw);
+      } catch {
+        return fail(reject('schema_violation', '/raw: nested too deeply'), deviceId, channel);
+      }
+    }
     return {
       ok: true,
       accepted: { channel, event: { ...placement, ts, receivedAt, seq, type, signalClass: spec.signalClass, attrs } },
     };
+  }
+
+  /**
+   * The building's place in the hierarchy, cached per building so the hot path does one map
+   * lookup, not a registry walk per message. Undefined when the directory has no `place` or
+   * knows none for the building.
+   */
+  place(buildingId: string): HierarchyPlace | undefined {
+    const cached = this.places.get(buildingId);
+    if (cached !== undefined) return cached ?? undefined;
+    if (this.directory.place === undefined) return undefined;
+    let found: HierarchyPlace | undefined;
+    try {
+      found = this.directory.place(buildingId);
+    } catch {
+      // A failing lookup costs the tags of this message, not the message; asked again next time.
+      return undefined;
+    }
+    const place = found === undefined ? null : compactPlace(found);
+    this.places.set(buildingId, place);
+    return place ?? undefined;
+  }
+
+  /** Drops cached places (all, or one building's): call after the hierarchy changed. */
+  forgetPlaces(buildingId?: string): void {
+    if (buildingId === undefined) this.places.clear();
+    else this.places.delete(buildingId);
   }
 
   private compile(kind: KindDefinition): CompiledKind {
@@ -185,6 +232,15 @@ export class Ingest {
     }
     return !recent.add(key);
   }
+}
+
+/** Only the levels that are known, frozen: shared by every message from the building. */
+function compactPlace(place: HierarchyPlace): HierarchyPlace | null {
+  const out: { gridId?: string; communityId?: string; streetId?: string } = {};
+  if (typeof place.gridId === 'string' && place.gridId !== '') out.gridId = place.gridId;
+  if (typeof place.communityId === 'string' && place.communityId !== '') out.communityId = place.communityId;
+  if (typeof place.streetId === 'string' && place.streetId !== '') out.streetId = place.streetId;
+  return Object.keys(out).length === 0 ? null : Object.freeze(out);
 }
 
 /** A fixed-size ring of recent keys with O(1) membership. */

@@ -24,8 +24,9 @@ class Receiver {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Alert notices to `path` (grid-case notices, which carry no alertId, are left out). */
   to(path: string): Array<Record<string, unknown>> {
-    return this.received.filter((r) => r.path === path).map((r) => r.body);
+    return this.received.filter((r) => r.path === path && r.body.alertId != null).map((r) => r.body);
   }
 
   async stop(): Promise<void> {

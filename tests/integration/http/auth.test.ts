@@ -1,5 +1,7 @@
 /**
- * Bearer tokens, the role matrix over every /api/v1 route, and the failed-attempt limiter on a
+ * Bearer tokens, the role matrix over every /api/v1 route (each role against each registered
+ * route, and the routes' declared roles against the policy written here), the scope matrix
+ * (scoped tokens get 404 for another building's resources), and the failed-attempt limiter on a
  * fake clock.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,7 +43,36 @@ const MATRIX: Record<string, readonly ApiRole[]> = {
   'PUT /api/v1/devices/:id/rules': ['admin', 'staff'],
   'GET /api/v1/buildings/:id/rules': ALL,
   'PUT /api/v1/buildings/:id/rules': ['admin', 'staff'],
+  'GET /api/v1/events': ['admin', 'staff', 'captain'],
+  'GET /api/v1/audit': ['admin'],
+  'GET /api/v1/cases': ['admin', 'staff', 'captain'],
+  'GET /api/v1/cases/:id': ['admin', 'staff', 'captain'],
+  'POST /api/v1/cases': ['admin', 'staff'],
+  'POST /api/v1/cases/:id/transitions': ['admin', 'staff'],
+  'GET /api/v1/kpis': ['admin', 'staff'],
+  'GET /api/v1/reports/:period': ['admin', 'staff'],
 };
+
+/** The live stream never ends by itself: take the status and the error body, then let go. */
+async function requestStream(url: string, token: string | undefined): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }> {
+  const res = await h.app.inject({
+    method: 'GET',
+    url,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    payloadAsStream: true,
+  });
+  const stream = res.stream();
+  if (res.statusCode === 200) {
+    stream.destroy();
+    return { statusCode: 200, body: '', headers: res.headers };
+  }
+  let body = '';
+  for await (const chunk of stream) body += String(chunk);
+  return { statusCode: res.statusCode, body, headers: res.headers };
+}
+
+/** Routes answering a never-ending stream (read with requestStream). */
+const STREAMS = new Set(['GET /api/v1/events']);
 
 let h: Harness;
 beforeEach(async () => {
@@ -78,6 +109,17 @@ function sample(route: string): { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url
     if (action === 'disable') body = { reason: 'detector replaced', until: new Date(h.clock.now() + 3_600_000).toISOString() };
   }
   if (method === 'PUT' && pattern.endsWith('/rules')) body = { 'smoke.alarm': { enabled: true } };
+  if (route === 'POST /api/v1/cases') body = { buildingId: 'b1', category: 'blocked_fire_door', title: `Blocked fire door ${seq}` };
+  if (pattern.startsWith('/api/v1/cases/:id')) {
+    // A fresh manual case in b1, just reported, for every attempt: verifying it is the next step.
+    const opened = h.cases.open(
+      { place: { buildingId: 'b1', gridId: 'g1', communityId: 'c1', streetId: 's1' }, category: 'blocked_fire_door', urgency: 'normal', title: `Case ${seq}`, description: '' },
+      { id: 't-admin-1', role: 'street_dispatcher' },
+    );
+    url = url.replace(':id', opened.id);
+    if (route === 'POST /api/v1/cases/:id/transitions') body = { action: 'verify' };
+  }
+  if (route === 'GET /api/v1/reports/:period') url = url.replace(':period', 'daily');
   return { method, url, body };
 }
 
@@ -87,27 +129,103 @@ describe('role matrix', () => {
     expect(routes.sort()).toEqual(Object.keys(MATRIX).sort());
   });
 
+  it("each registered route declares exactly the roles of the policy", () => {
+    const declared = Object.fromEntries(
+      h.app.gridwatchRoutes.filter((r) => r.url.startsWith('/api/v1')).map((r) => [`${r.method} ${r.url}`, [...(r.roles ?? [])].sort()]),
+    );
+    expect(declared).toEqual(Object.fromEntries(Object.entries(MATRIX).map(([route, roles]) => [route, [...roles].sort()])));
+  });
+
   for (const [route, allowed] of Object.entries(MATRIX)) {
     it(`${route}: allowed ${allowed.join(', ')}; others 403; no token 401`, async () => {
       for (const role of ALL) {
         const { method, url, body } = route === 'DELETE /api/v1/tokens/:id' ? revokeSample() : sample(route);
-        const res = await h.request(method, url, h.tokens[role], body);
+        const res = STREAMS.has(route) ? await requestStream(url, h.tokens[role]) : await h.request(method, url, h.tokens[role], body);
         if (allowed.includes(role)) {
           expect(res.statusCode, `${role} ${method} ${url}: ${res.body}`).toBeGreaterThanOrEqual(200);
           expect(res.statusCode, `${role} ${method} ${url}: ${res.body}`).toBeLessThan(300);
         } else {
           expect(res.statusCode, `${role} ${method} ${url}`).toBe(403);
-          expect(res.json().error.code).toBe('GW_FORBIDDEN');
+          expect(JSON.parse(res.body).error.code).toBe('GW_FORBIDDEN');
         }
       }
       const { method, url, body } = sample(route);
-      const anonymous = await h.request(method, url, undefined, body);
+      const anonymous = STREAMS.has(route) ? await requestStream(url, undefined) : await h.request(method, url, undefined, body);
       expect(anonymous.statusCode).toBe(401);
-      expect(anonymous.json().error.code).toBe('GW_UNAUTHORIZED');
+      expect(JSON.parse(anonymous.body).error.code).toBe('GW_UNAUTHORIZED');
       expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
     });
   }
 });
+
+/**
+ * Scope: every route that names one device, building or alert answers 404 to a scoped token for
+ * another building's resource, exactly as for one that does not exist. b3 lies in community c2:
+ * outside the captain's b1 and the community staff's c1.
+ */
+describe('scope matrix', () => {
+  const SCOPED_ID_ROUTES = Object.keys(MATRIX).filter((r) => /\/(devices|buildings|alerts)\/:id/.test(r));
+  const SCOPED_ROLES = ['captain', 'staff'] as const;
+
+  it('covers the routes that name a device, building or alert', () => {
+    expect(SCOPED_ID_ROUTES.length).toBeGreaterThanOrEqual(14);
+  });
+
+  for (const route of SCOPED_ID_ROUTES) {
+    it(`${route}: another building's resource is 404 for a scoped token`, async () => {
+      for (const role of SCOPED_ROLES.filter((r) => MATRIX[route]?.includes(r))) {
+        const { method, url, body } = outOfScopeSample(route);
+        const res = await h.request(method, url, h.tokens[role], body);
+        expect(res.statusCode, `${role} ${method} ${url}: ${res.body}`).toBe(404);
+        expect(res.json().error.code).toBe('GW_NOT_FOUND');
+        // The same request in the caller's own building is not refused (the 404 is the scope's).
+        const own = sample(route);
+        const ok = await h.request(own.method, own.url, h.tokens[role], own.body);
+        expect(ok.statusCode, `${role} ${own.method} ${own.url}: ${ok.body}`).toBeLessThan(300);
+      }
+      // Admins see every building.
+      const { method, url, body } = outOfScopeSample(route);
+      expect((await h.request(method, url, h.tokens.admin, body)).statusCode).toBeLessThan(300);
+    });
+  }
+
+  it('a scoped token sees only its buildings on the live stream', async () => {
+    // The stream test proper is in events.test.ts; here: the route applies scope at all.
+    h.events.publish({ type: 'alert', buildingId: 'b3', data: { n: 1 } });
+    const lastId = h.events.publish({ type: 'alert', buildingId: 'b1', data: { n: 2 } }).id;
+    const res = await h.app.inject({
+      method: 'GET',
+      url: '/api/v1/events',
+      headers: { authorization: `Bearer ${h.tokens.captain}`, 'last-event-id': String(lastId - 2) },
+      payloadAsStream: true,
+    });
+    const stream = res.stream();
+    let text = '';
+    for await (const chunk of stream) {
+      text += String(chunk);
+      if (text.includes(`id: ${lastId}`)) break;
+    }
+    stream.destroy();
+    expect(text).toContain('"n":2');
+    expect(text).not.toContain('"n":1');
+  });
+});
+
+/** Like sample(), but the resource lies in building b3. */
+function outOfScopeSample(route: string): { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; body?: unknown } {
+  const { method, url, body } = sample(route);
+  let outside = url.replace('/devices/smoke-b1-01', '/devices/camera-b3-01').replace('/buildings/b1', '/buildings/b3');
+  if (route.includes('/alerts/:id')) {
+    const alertId = url.split('/')[4] ?? '';
+    const alert = h.alerts.get(alertId);
+    if (alert === undefined) throw new Error(`no sample alert ${alertId}`);
+    const moved = { ...alert, id: `${alert.id}-b3`, source: { deviceId: 'camera-b3-01', kind: 'camera', buildingId: 'b3', floor: null } };
+    h.alerts.add(moved);
+    outside = url.replace(alertId, moved.id);
+  }
+  const rulesBody = method === 'PUT' && route.includes('/devices/') ? { 'camera.offline': { enabled: true } } : body;
+  return { method, url: outside, ...(rulesBody === undefined ? {} : { body: rulesBody }) };
+}
 
 /** DELETE needs a fresh, existing token id per attempt. */
 function revokeSample(): { method: 'DELETE'; url: string; body?: unknown } {

@@ -10,6 +10,12 @@ import { KINDS } from '../../../gateway/src/domain/kinds/index.js';
 import type { ApiRole, ApiToken, Clock, DeviceState } from '../../../gateway/src/ports.js';
 import { openDatabase, type Database } from '../../../gateway/src/adapters/sqlite/database.js';
 import { SqliteAlertStore } from '../../../gateway/src/adapters/sqlite/alert-store.js';
+import { SqliteCaseStore } from '../../../gateway/src/adapters/sqlite/case-store.js';
+import { SqliteOutbox } from '../../../gateway/src/adapters/notify/index.js';
+import { Cases } from '../../../gateway/src/app/cases.js';
+import pino from 'pino';
+import { SqliteAuditStore } from '../../../gateway/src/adapters/sqlite/audit-store.js';
+import { EventBus } from '../../../gateway/src/adapters/http/event-bus.js';
 import { SqliteDeadLetterStore } from '../../../gateway/src/adapters/sqlite/dead-letters.js';
 import { SqliteRuleOverridesStore } from '../../../gateway/src/adapters/sqlite/rule-overrides-store.js';
 import { SqliteSiteStore } from '../../../gateway/src/adapters/sqlite/site-store.js';
@@ -42,6 +48,13 @@ export interface Harness {
   alerts: StoreAlertService;
   /** Rule settings over the real SqliteRuleOverridesStore. */
   rules: StoreRuleService;
+  /** The live event bus behind GET /api/v1/events (publish to it to feed open streams). */
+  events: EventBus;
+  /** The audit log over the real SqliteAuditStore. */
+  audit: SqliteAuditStore;
+  /** Grid cases: the real Cases service over SqliteCaseStore, with an outbox that is never started (notices stay queued). */
+  cases: Cases;
+  outbox: SqliteOutbox;
   /** Bearer tokens by name: admin, staff (community c1), staffStreet (street s1), captain (building b1), integrator. */
   tokens: Record<'admin' | 'staff' | 'staffStreet' | 'captain' | 'integrator', string>;
   health: { report: HealthReport };
@@ -61,10 +74,14 @@ export async function createHarness(options: HttpAppOptions = {}, overrides: Par
   const states = new Map<string, DeviceState>();
   const alerts = new StoreAlertService(new SqliteAlertStore(db), clock);
   const rules = new StoreRuleService(new SqliteRuleOverridesStore(db), site, clock);
+  const events = new EventBus({ clock, capacity: 50 });
+  const audit = new SqliteAuditStore(db);
+  const outbox = new SqliteOutbox(db, { senders: [], clock });
   const issuedSecrets: string[] = [];
   const health = { report: { status: 'ok', checks: { sink: { ok: true, detail: 'embedded store', pending: 0 } } } as HealthReport };
 
   seedSite(site, clock);
+  const cases = new Cases({ db, clock, log: pino({ level: 'silent' }), site, store: new SqliteCaseStore(db), outbox, newId: caseIds() });
 
   const deps: HttpDeps = {
     clock,
@@ -86,6 +103,9 @@ export async function createHarness(options: HttpAppOptions = {}, overrides: Par
     mqtt: { topicRoot: 'gridwatch/v1', tcpUrl: 'mqtt://127.0.0.1:1883', webSocketPath: '/mqtt' },
     alerts,
     rules,
+    events,
+    audit,
+    cases,
     ...overrides,
   };
 
@@ -118,6 +138,10 @@ export async function createHarness(options: HttpAppOptions = {}, overrides: Par
     states,
     alerts,
     rules,
+    events,
+    audit,
+    cases,
+    outbox,
     tokens,
     health,
     issuedSecrets,
@@ -160,4 +184,10 @@ function seedSite(site: SqliteSiteStore, clock: Clock): void {
   site.upsertDevice({ id: 'door-b1-01', kind: 'door', buildingId: 'b1', floor: 1, name: 'Main door', parentId: null }, 'x', at);
   site.upsertDevice({ id: 'smoke-b2-01', kind: 'smoke', buildingId: 'b2', floor: 2, name: null, parentId: null }, 'x', at);
   site.upsertDevice({ id: 'camera-b3-01', kind: 'camera', buildingId: 'b3', floor: null, name: 'Gate camera', parentId: null }, 'x', at);
+}
+
+/** Readable, ordered case ids for the HTTP tests. */
+function caseIds(): () => string {
+  let n = 0;
+  return () => `case-${String(++n).padStart(4, '0')}`;
 }

@@ -51,6 +51,14 @@ describe('route contract', () => {
         'PUT /api/v1/devices/:id/rules',
         'GET /api/v1/buildings/:id/rules',
         'PUT /api/v1/buildings/:id/rules',
+        'GET /api/v1/events',
+        'GET /api/v1/audit',
+        'GET /api/v1/cases',
+        'GET /api/v1/cases/:id',
+        'POST /api/v1/cases',
+        'POST /api/v1/cases/:id/transitions',
+        'GET /api/v1/kpis',
+        'GET /api/v1/reports/:period',
       ].sort(),
     );
   });
@@ -66,13 +74,13 @@ describe('route contract', () => {
     expect(own.filter((r) => !r.hasResponseSchema)).toEqual([]);
   });
 
-  it('answers without a token only on the listed public routes (health, metrics, the ack link) and the docs UI', () => {
+  it('answers without a token only on the listed public routes (health, metrics, the ack link, the console page) and the docs UI', () => {
     const open = h.app.gridwatchRoutes
       .filter((r) => r.roles === undefined || r.roles.length === 0)
       .filter((r) => r.url !== '/docs' && !r.url.startsWith('/docs/'))
       .map((r) => `${r.method} ${r.url}`)
       .sort();
-    expect(open).toEqual(['GET /ack/:token', 'GET /health', 'GET /metrics', 'POST /ack/:token']);
+    expect(open).toEqual(['GET /', 'GET /ack/:token', 'GET /console/:file', 'GET /health', 'GET /metrics', 'POST /ack/:token']);
   });
 
   it('refuses at start-up a route outside /api/v1 without roles unless it is exactly a listed public route', async () => {
@@ -171,5 +179,8 @@ function depsOf(harness: Harness) {
     mqtt: { topicRoot: 'gridwatch/v1', tcpUrl: null, webSocketPath: null },
     alerts: harness.alerts,
     rules: harness.rules,
+    events: harness.events,
+    audit: harness.audit,
+    cases: harness.cases,
   };
 }

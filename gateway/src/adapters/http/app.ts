@@ -13,11 +13,17 @@ import type { HttpDeps } from './deps.js';
 import { ERROR_CATALOG, HttpError, errorBody, type ErrorCode } from './errors.js';
 import { ACK_LINK_PATH, ackLinkRoutes } from './routes/ack-link.js';
 import { alertRoutes } from './routes/alerts.js';
+import { auditHook, auditRoutes } from './routes/audit.js';
+import { CONSOLE_ASSET_PATH, consoleRoutes } from './routes/console.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { deviceRoutes } from './routes/devices.js';
+import { eventRoutes, type EventStreamOptions } from './routes/events.js';
 import { hierarchyRoutes } from './routes/hierarchy.js';
 import { kindRoutes } from './routes/kinds.js';
 import { ruleRoutes } from './routes/rules.js';
+import { caseRoutes } from './routes/cases.js';
+import { kpiRoutes } from './routes/kpis.js';
+import { reportRoutes } from './routes/reports.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -35,6 +41,9 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /metrics',
   `GET ${ACK_LINK_PATH}`,
   `POST ${ACK_LINK_PATH}`,
+  // The console page and its files hold no data: it calls /api/v1 with the token the user types.
+  'GET /',
+  `GET ${CONSOLE_ASSET_PATH}`,
 ]);
 
 function isPublicRoute(method: string, url: string): boolean {
@@ -46,6 +55,8 @@ export interface HttpAppOptions {
   trustProxy?: boolean;
   /** Failed-authentication limits per client address (default 10 per minute). */
   authLimits?: AuthLimits;
+  /** GET /api/v1/events: heartbeat interval, per-connection queue bound, timer (tests inject one). */
+  events?: EventStreamOptions;
 }
 
 /**
@@ -97,6 +108,9 @@ const TAGS = [
   { name: 'rules', description: 'Rule settings per device and building overrides' },
   { name: 'dead letters', description: 'Messages the ingest pipeline refused, with the reason' },
   { name: 'tokens', description: 'API tokens (admin)' },
+  { name: 'events', description: 'Live events (Server-Sent Events): alerts, device status, cases' },
+  { name: 'audit', description: 'Audit log: who did what (admin)' },
+  { name: 'console', description: 'The web console page and its files (no token)' },
 ];
 
 export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {}): Promise<FastifyInstance> {
@@ -106,6 +120,13 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
     // API bodies are small JSON documents; a large one is a mistake or an attack.
     bodyLimit: 64 * 1024,
     exposeHeadRoutes: false,
+    // Errors the router raises before any route (an undecodable URL, an over-long path parameter)
+    // bypass setErrorHandler: answer them in the catalog's shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const code: ErrorCode = err.statusCode === 414 ? 'GW_BAD_REQUEST' : codeForFastifyError(err);
+      const raw = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
+      raw.code(err.statusCode ?? ERROR_CATALOG[code].status).send(errorBody(code, err.message));
+    },
     ajv: {
       // Refuse unknown body fields instead of silently dropping them (fastify's default strips).
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
@@ -170,6 +191,8 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
     if (roles === undefined) return;
     request.auth = authorizer.authorize(request, roles);
   });
+  // After the answer: mutating /api/v1 requests and refused authentications go to the audit log.
+  app.addHook('onResponse', auditHook(deps, API_PREFIX));
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     if (err instanceof HttpError) {
@@ -200,6 +223,7 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
 
   await app.register(systemRoutes, { deps });
   await app.register(ackLinkRoutes, { deps, limiter: ackLimiter });
+  await app.register(consoleRoutes);
   await app.register(
     async (api) => {
       await api.register(kindRoutes, { deps });
@@ -209,6 +233,11 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
       await api.register(tokenRoutes, { deps });
       await api.register(alertRoutes, { deps });
       await api.register(ruleRoutes, { deps });
+      await api.register(caseRoutes, { deps });
+      await api.register(kpiRoutes, { deps });
+      await api.register(reportRoutes, { deps });
+      await api.register(eventRoutes, { deps, ...(options.events === undefined ? {} : { stream: options.events }) });
+      await api.register(auditRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

@@ -6,6 +6,7 @@ import type { KindDefinition } from '../../domain/kind.js';
 import type { Device } from '../../domain/site.js';
 import type {
   AlertService,
+  AuditLog,
   Clock,
   DeadLetterStore,
   DeviceState,
@@ -27,6 +28,33 @@ export interface HealthReport {
   checks: Record<string, HealthCheck>;
 }
 
+/** What the live stream carries (GET /api/v1/events); every event belongs to one building. */
+export const LIVE_EVENT_TYPES = ['alert', 'device_status', 'case'] as const;
+export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
+
+export interface LiveEvent {
+  /** Increasing within a run; the SSE `id:` a client sends back as Last-Event-ID. */
+  readonly id: number;
+  readonly type: LiveEventType;
+  /** Scope filter: a caller sees the event only when it sees this building. */
+  readonly buildingId: string;
+  readonly at: number;
+  /** JSON the console renders (an alert summary, a device status, a case). */
+  readonly data: unknown;
+}
+
+/** Live events for the SSE stream: the composition root publishes, each open stream subscribes. */
+export interface LiveEventFeed {
+  publish(event: { type: LiveEventType; buildingId: string; data: unknown }): LiveEvent;
+  /** Returns the unsubscribe function. */
+  subscribe(listener: (event: LiveEvent) => void): () => void;
+  /**
+   * Events after `sinceId`, oldest first, for a reconnecting client; null when `sinceId` is older
+   * than what is kept (or from an earlier run): the client must reload instead of replaying.
+   */
+  recent(sinceId: number): LiveEvent[] | null;
+}
+
 export interface HttpDeps {
   clock: Clock;
   /** Hierarchy and devices (synchronous reads). */
@@ -45,6 +73,12 @@ export interface HttpDeps {
   alerts: AlertService;
   /** Effective rules per device and the building/device overrides. */
   rules: RuleService;
+  /** Live alerts, device status changes and cases for GET /api/v1/events. */
+  events: LiveEventFeed;
+  /** Mutating requests and refused authentications (GET /api/v1/audit). */
+  audit: AuditLog;
   /** Shown in device registration answers. */
   mqtt: { topicRoot: string; tcpUrl: string | null; webSocketPath: string | null };
+  /** Grid cases: list, detail, transitions, and the cases behind KPIs and reports (app/cases.ts). */
+  cases: import('../../ports.js').CaseService;
 }

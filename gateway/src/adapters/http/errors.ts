@@ -19,6 +19,8 @@ export const ERROR_CATALOG = {
   GW_ACK_LINK_INVALID: { status: 400, message: 'The acknowledge link is malformed or was not issued by this gateway' },
   GW_CONFLICT: { status: 409, message: 'A resource with this id already exists' },
   GW_ALERT_TRANSITION: { status: 409, message: 'The alert is not in a state that allows this action' },
+  GW_CASE_TRANSITION: { status: 409, message: 'The case is not in a state that allows this action' },
+  GW_CASE_ROLE: { status: 403, message: 'The role the token acts as may not take this case action' },
   GW_ACK_LINK_EXPIRED: { status: 410, message: 'The acknowledge link has expired' },
   GW_PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json' },
