@@ -73,6 +73,7 @@ export class Alerting implements AlertService, RuleService {
   private readonly listeners: AlertListener[] = [];
   private timer: NodeJS.Timeout | null = null;
   private ruleStateDirty = false;
+  private savePending = false;
   private running = false;
 
   constructor(private readonly o: AlertingOptions) {
@@ -98,8 +99,11 @@ export class Alerting implements AlertService, RuleService {
   onAccepted(accepted: Accepted): void {
     const now = this.o.clock.now();
     const signals = this.engine.onAccepted(accepted, now);
-    // Telemetry moves exposure and rate windows; events start and stop timers. Either is state.
+    // Telemetry moves exposure and rate windows: saved with the next tick (≤ 5 s). Events and
+    // status reports start and stop timers (held open, verification, offline), which a crash
+    // must not lose: those are saved as soon as the current burst of messages is handled.
     this.ruleStateDirty = true;
+    if (accepted.channel !== 'telemetry') this.saveSoon();
     if (signals.length === 0) return;
     this.counts.signals += signals.length;
     this.commit(signals.flatMap((s) => this.book.apply(s, now)), now);
@@ -288,6 +292,15 @@ export class Alerting implements AlertService, RuleService {
         // One notice per change and person: the commit is atomic, so `now` identifies the change.
         dedupKey: `${alert.id}:${intent.reason}:${audience}:${person.id}:${now}`,
       };
+    });
+  }
+
+  private saveSoon(): void {
+    if (this.savePending) return;
+    this.savePending = true;
+    setImmediate(() => {
+      this.savePending = false;
+      if (this.ruleStateDirty) this.saveRuleState();
     });
   }
 
