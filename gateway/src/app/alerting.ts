@@ -17,7 +17,7 @@ import type { SqliteRuleOverridesStore } from '../adapters/sqlite/rule-overrides
 import { ackLink, composeAlertMessage, signAckToken, verifyAckToken, type SqliteOutbox } from '../adapters/notify/index.js';
 import { AlertBook } from '../domain/alerts/alert-book.js';
 import type { EscalationPolicy } from '../domain/alerts/escalation.js';
-import type { Alert, AlertChange, NotificationIntent } from '../domain/alerts/types.js';
+import type { Alert, AlertChange, AlertSignal, NotificationIntent } from '../domain/alerts/types.js';
 import type { KindDefinition } from '../domain/kind.js';
 import type { Accepted } from '../domain/message.js';
 import { createRuleEngine } from '../domain/rules/engine.js';
@@ -105,6 +105,19 @@ export class Alerting implements AlertService, RuleService {
     this.ruleStateDirty = true;
     if (accepted.channel !== 'telemetry') this.saveSoon();
     if (signals.length === 0) return;
+    this.counts.signals += signals.length;
+    this.commit(signals.flatMap((s) => this.book.apply(s, now)), now);
+    this.schedule();
+  }
+
+  /**
+   * Signals that come from outside the rule engine: the gateway's own security observations
+   * (e.g. a device's secret being guessed at the broker). They take the same path as rule
+   * signals: one alert per (device, type), the same notifications and escalation.
+   */
+  raise(signals: readonly AlertSignal[]): void {
+    if (signals.length === 0) return;
+    const now = this.o.clock.now();
     this.counts.signals += signals.length;
     this.commit(signals.flatMap((s) => this.book.apply(s, now)), now);
     this.schedule();

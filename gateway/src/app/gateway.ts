@@ -291,6 +291,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           authRefused: (e) => {
             metrics.authRefused.labels(e.reason).inc();
             log.warn({ reason: e.reason, clientId: e.clientId, remote: e.remoteAddress }, 'mqtt connection refused');
+            if (e.reason === 'throttled' && e.deviceId !== null) credentialGuessing(e.deviceId, e.remoteAddress);
           },
           aclRefused: (e) => {
             metrics.aclRefused.labels(e.action).inc();
@@ -321,6 +322,31 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     timers.push(setInterval(() => embeddedSeries.prune(clock.now()), PRUNE_EVERY_MS).unref());
     if (config.demo) fleet = await startDemoFleet();
     log.info({ http: httpUrl(), mqtt: mqttUrl() }, 'gridwatch started');
+  }
+
+  /**
+   * Someone keeps trying a registered device's secret: the broker has throttled them. Raised on
+   * the device (its building's captain and security chain are told) as a one-off security alarm,
+   * like a camera's illegal login; repeats count on the same alert.
+   */
+  function credentialGuessing(deviceId: string, remoteAddress: string): void {
+    const device = site.device(deviceId);
+    if (device === undefined) return;
+    const at = clock.now();
+    const signal = {
+      source: { deviceId, kind: device.kind, buildingId: device.buildingId, floor: device.floor },
+      type: 'mqtt.credential_guessing',
+      signalClass: 'alarm' as const,
+      at,
+      title: 'Device secret being guessed',
+      titleZh: '设备密钥被反复猜测',
+      detail: `Repeated wrong secrets for ${device.name ?? deviceId} from ${remoteAddress}; further attempts are throttled`,
+      attrs: { remoteAddress },
+    };
+    alerting.raise([
+      { action: 'raise', ...signal },
+      { action: 'clear', ...signal },
+    ]);
   }
 
   function persistStates(): void {

@@ -163,3 +163,38 @@ describe('alert state survives a restart', () => {
     await again.endAsync();
   });
 });
+
+describe('guessing a device secret', () => {
+  const receiver = new Receiver();
+  let h: Harness;
+
+  beforeAll(async () => {
+    await receiver.start();
+    h = await startHarness({ GRIDWATCH_WEBHOOK_SECRET: SECRET }, { site: site(receiver.url, false), clock: new ManualClock(Date.parse('2026-11-26T05:00:00Z')) });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await receiver.stop();
+  });
+
+  it('is throttled at the broker and raises one security alarm on the device, told to its captain', async () => {
+    await h.register('smk-3', 'smoke');
+    const codes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const code = await h.connect('smk-3', `wrong-secret-${i}-xxxxxxxxxxxx`).then(
+        () => 0,
+        (err: { code?: number }) => err.code ?? -1,
+      );
+      codes.push(code);
+    }
+    // Wrong secrets answer "bad username or password" until the throttle closes the door ("not authorized").
+    expect(codes.slice(0, 5)).toEqual([4, 4, 4, 4, 4]);
+    expect(codes.slice(5)).toEqual([5, 5, 5]);
+    const alerts = await h.api('GET', '/api/v1/alerts?deviceId=smk-3');
+    await until(() => receiver.to('/captain').length === 1, 'the captain to be told');
+    await h.gateway.outbox.idle();
+    // One notice: a one-off alarm that clears in the same instant sends no "cleared" notice.
+    expect(receiver.to('/captain')).toHaveLength(1);
+    expect(alerts.body.items).toEqual([expect.objectContaining({ type: 'mqtt.credential_guessing', signalClass: 'alarm', count: 3 })]);
+  });
+});

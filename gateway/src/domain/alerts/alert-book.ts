@@ -421,8 +421,11 @@ export class AlertBook {
     } else if (a.state === 'active_unack') {
       d.state = 'returned_unack';
       d.nextEscalationAt = this.reschedule(a, d);
-      // The captain was told it started; tell them it stopped, unless the source is chattering.
-      const notify = this.mayNotify(d) && (!d.chattering || isLifeSafety(d)) ? [intent(d, 'captain', 'cleared')] : [];
+      // The captain was told it started; tell them it stopped, unless the source is chattering or
+      // the condition was momentary (a one-off event such as duress or an illegal login clears in the
+      // same instant it is raised: "it stopped" would read as "all clear" a second after the alarm).
+      const momentary = now === a.lastSeenAt;
+      const notify = this.mayNotify(d) && !momentary && (!d.chattering || isLifeSafety(d)) ? [intent(d, 'captain', 'cleared')] : [];
       this.record(d, 'returned', SYSTEM, detail, now, notify, out);
     } else {
       d.state = 'normal';
