@@ -520,11 +520,14 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
   let tlsPort: number | null = null;
   try {
     if (options.tcp) {
-      tcpPort = await listen(createNetServer((socket) => handleConnection(socket)), options.tcp.port, options.tcp.host);
+      // TCP_NODELAY: Nagle's algorithm holds a small packet (a PUBACK, a command) until the
+      // previous segment is acknowledged, and with the peer's delayed ACK that is up to 40 ms on
+      // Linux per message. MQTT packets are small and latency matters (alarms): send at once.
+      tcpPort = await listen(createNetServer({ noDelay: true }, (socket) => handleConnection(socket)), options.tcp.port, options.tcp.host);
     }
     if (options.tls) {
       const tlsServer = createTlsServer(
-        { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) },
+        { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), noDelay: true },
         (socket) => handleConnection(socket),
       );
       tlsPort = await listen(tlsServer, options.tls.port, options.tls.host);

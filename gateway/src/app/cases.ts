@@ -111,6 +111,7 @@ export class Cases implements CaseService {
   private readonly book: CaseBook;
   private readonly scheduler: CronScheduler;
   private readonly tasks: Array<{ name: string; task: ScheduledTask }> = [];
+  private readonly changeListeners: Array<(change: CaseChange) => void> = [];
 
   constructor(private readonly o: CasesOptions) {
     this.config = { ...DEFAULT_CASES_CONFIG, ...o.config, reports: { ...DEFAULT_CASES_CONFIG.reports, ...o.config?.reports } };
@@ -130,6 +131,19 @@ export class Cases implements CaseService {
       assigneeFor: (place) => this.gridWorkerOf(place.gridId),
       cases: o.store.resumable(now - this.config.policy.reopenWindowMs),
     });
+  }
+
+  /**
+   * Tells `listener` of every committed case change (opened, each transition, overdue rungs…), in
+   * order, after the transaction that stored it: the live stream and InfluxDB never see a change
+   * that was rolled back. A listener that throws is logged and does not stop the others.
+   */
+  onChange(listener: (change: CaseChange) => void): () => void {
+    this.changeListeners.push(listener);
+    return () => {
+      const i = this.changeListeners.indexOf(listener);
+      if (i >= 0) this.changeListeners.splice(i, 1);
+    };
   }
 
   /** From Alerting.onChange: opens, links or reopens cases. Never throws (a listener must not break alerting). */
@@ -325,6 +339,15 @@ export class Cases implements CaseService {
     })();
     this.counts.notificationsQueued += requests.length;
     void now;
+    for (const change of changes) {
+      for (const listener of [...this.changeListeners]) {
+        try {
+          listener(change);
+        } catch (err) {
+          this.o.log.error({ err, caseId: change.case.id, action: change.action }, 'a case change listener failed');
+        }
+      }
+    }
   }
 
   /** The assignee when they can be told; otherwise the notice's audience, falling back up the hierarchy. */

@@ -154,6 +154,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     clock,
     log: notifyLog,
   });
+  if (config.notify.sms.provider === 'log' && site.people().some((p) => p.channels.some((c) => c.type === 'sms'))) {
+    // The log provider records the SMS as handled; say loudly that no phone will ring.
+    log.warn('people have SMS channels but no SMS provider is configured (GRIDWATCH_SMS_PROVIDER): SMS are only logged');
+  }
   const alerting = new Alerting({
     db,
     clock,

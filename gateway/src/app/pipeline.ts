@@ -61,10 +61,10 @@ export class Pipeline {
     const accepted = outcome.accepted;
     this.counts.accepted++;
     this.deps.metrics.countReceived(accepted.channel);
-    this.deps.metrics.accepted.labels(accepted.channel).inc();
+    this.deps.metrics.countAccepted(accepted.channel);
     this.deps.deviceStates.apply(accepted);
-    if (accepted.channel === 'telemetry') this.store(accepted.reading, null);
-    else if (accepted.channel === 'event') this.store(null, accepted.event);
+    if (accepted.channel === 'telemetry') this.storeReading(accepted.reading);
+    else if (accepted.channel === 'event') this.storeEvent(accepted.event);
     for (const listener of this.listeners) {
       try {
         listener(accepted);
@@ -75,11 +75,19 @@ export class Pipeline {
     }
   }
 
-  private store(reading: Reading | null, event: DeviceEvent | null): void {
+  private storeReading(reading: Reading): void {
+    const one = [reading];
     for (const sink of this.deps.sinks) {
-      if (reading) sink.writeReadings([reading]);
-      if (event) sink.writeEvents([event]);
-      this.deps.metrics.stored.labels(sink.name).inc();
+      sink.writeReadings(one);
+      this.deps.metrics.countStored(sink.name);
+    }
+  }
+
+  private storeEvent(event: DeviceEvent): void {
+    const one = [event];
+    for (const sink of this.deps.sinks) {
+      sink.writeEvents(one);
+      this.deps.metrics.countStored(sink.name);
     }
   }
 

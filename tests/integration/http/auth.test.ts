@@ -51,6 +51,7 @@ const MATRIX: Record<string, readonly ApiRole[]> = {
   'POST /api/v1/cases/:id/transitions': ['admin', 'staff'],
   'GET /api/v1/kpis': ['admin', 'staff'],
   'GET /api/v1/reports/:period': ['admin', 'staff'],
+  'GET /api/v1/me': ALL,
 };
 
 /** The live stream never ends by itself: take the status and the error body, then let go. */

@@ -59,6 +59,7 @@ describe('route contract', () => {
         'POST /api/v1/cases/:id/transitions',
         'GET /api/v1/kpis',
         'GET /api/v1/reports/:period',
+        'GET /api/v1/me',
       ].sort(),
     );
   });

@@ -100,11 +100,16 @@ describe('dashboards follow the kind registry', () => {
     }
   });
 
-  it('keeps the case KPI dashboard valid while cases are not written yet: a text panel and a case_event query', () => {
+  it('charts case_event: opened and closed per period, overdue rungs, by category, with the state codes named', () => {
     const panels = byUid(generated, 'gridwatch-case-kpis').panels;
-    const text = panels.find((p) => p.type === 'text');
-    expect(text?.type === 'text' && text.options.content).toMatch(/立案率/);
-    expect(panels.map(queryOf).join('\n')).toContain('r._measurement == "case_event"');
+    const queries = panels.map(queryOf);
+    expect(queries.filter((q) => q !== '').every((q) => q.includes('r._measurement == "case_event"'))).toBe(true);
+    const titles = panels.map((p) => p.title);
+    expect(titles).toEqual(expect.arrayContaining(['Opened 上报', 'Closed 结案', 'Overdue rungs 超期', 'Opened and closed 上报与结案', 'Opened by category']));
+    expect(queries.some((q) => q.includes('r.event == "opened" or r.event == "close"') && q.includes('aggregateWindow'))).toBe(true);
+    expect(queries.some((q) => q.includes('r.event == "overdue_escalated"') && q.includes('group(columns: ["category"])'))).toBe(true);
+    const table = panels.find((p) => p.type === 'table');
+    expect(JSON.stringify(table)).toContain('"11":{"text":"closed 结案"');
   });
 
   it('is deterministic: the same kinds give the same bytes', () => {

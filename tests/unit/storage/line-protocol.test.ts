@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   ALERT_STATE_CODES,
+  CASE_STATE_CODES,
   alertChangeToLine,
+  caseChangeToLine,
   escapeKey,
   escapeMeasurement,
   eventToLine,
@@ -11,11 +13,13 @@ import {
   readingsToLines,
 } from '../../../gateway/src/adapters/influx/line-protocol.js';
 import type { Alert, AlertChange } from '../../../gateway/src/domain/alerts/types.js';
+import { CASE_STATES, type CaseChange } from '../../../gateway/src/domain/cases/types.js';
 import { Ingest } from '../../../gateway/src/domain/ingest.js';
 import { defineKind, type KindDefinition } from '../../../gateway/src/domain/kind.js';
 import type { HierarchyPlace } from '../../../gateway/src/domain/message.js';
 import type { Device } from '../../../gateway/src/domain/site.js';
 import { event, reading } from './support/fixtures.js';
+import { MIN, PLACE_B1, STREET, WORKER, alert as caseAlert, book, changeOf, local } from '../cases/support.js';
 
 const smoke: KindDefinition = defineKind({
   id: 'smoke',
@@ -221,5 +225,47 @@ describe('alert state changes', () => {
       ],
     });
     expect(alertChangeToLine(change(closed, 'acknowledged'))).toMatch(/ count=1i,escalation_level=0i,state=0i 9000$/);
+  });
+});
+
+describe('case changes', () => {
+  const at = local('2026-11-26 10:00');
+
+  it('writes case_event per change with bounded tags, numeric fields and the time of the history entry', () => {
+    const cases = book();
+    const opened = cases.onAlertChange(changeOf(caseAlert('smoke.alarm', at)), PLACE_B1, at);
+    // A fire alarm opens an urgent case and takes it straight to dispatched: one line per step.
+    const lines = opened.map((c) => caseChangeToLine(c));
+    expect(lines.map((l) => /event=([a-z_]+)/.exec(l)?.[1])).toEqual(opened.map((c) => c.action));
+    expect(lines.at(-1)).toBe(
+      `case_event,building=b1,category=fire,community=c1,event=dispatch,grid=g1,street=s1,urgency=urgent count=1i,overdue=0i,state=${CASE_STATE_CODES.dispatched}i ${at}`,
+    );
+    const id = opened.at(-1)!.case.id;
+    const accepted = cases.act(id, { action: 'accept' }, WORKER, at + 5 * MIN);
+    expect(caseChangeToLine(accepted.at(-1)!, { gridId: 'g9', communityId: 'c9', streetId: 's9' })).toBe(
+      `case_event,building=b1,category=fire,community=c9,event=accept,grid=g9,street=s9,urgency=urgent count=1i,overdue=0i,state=6i ${at + 5 * MIN}`,
+    );
+    // Nothing unbounded: no case id, code, title, person or alert id.
+    for (const line of lines) for (const text of [id, opened.at(-1)!.case.code, 'worker-1', 'al-', 'tok-']) expect(line).not.toContain(text);
+  });
+
+  it('sets overdue=1i when an open case has a passed, unmet step deadline at the change; 0i once closed', () => {
+    const cases = book();
+    const id = cases.onAlertChange(changeOf(caseAlert('smoke.alarm', at)), PLACE_B1, at).at(-1)!.case.id;
+    // Accept is due within 60 clock minutes for an urgent case: the sweep at +61 min fires the overdue rung.
+    const late = cases.tick(at + 61 * MIN);
+    expect(late.map((c) => c.action)).toEqual(['overdue']);
+    expect(caseChangeToLine(late[0]!)).toMatch(new RegExp(`^case_event,.*event=overdue,.* count=1i,overdue=1i,state=4i ${at + 61 * MIN}$`));
+    let t = at + 62 * MIN;
+    for (const [action, actor] of [['accept', WORKER], ['start', WORKER], ['feedback', WORKER], ['check', STREET], ['close', STREET]] as const) {
+      const changes: CaseChange[] = cases.act(id, { action }, actor, (t += MIN));
+      if (action === 'close') expect(caseChangeToLine(changes.at(-1)!)).toMatch(new RegExp(` count=1i,overdue=0i,state=${CASE_STATE_CODES.closed}i ${t}$`));
+    }
+  });
+
+  it('codes every case state with a distinct, stable number', () => {
+    expect(Object.keys(CASE_STATE_CODES).sort()).toEqual([...CASE_STATES].sort());
+    expect(new Set(Object.values(CASE_STATE_CODES)).size).toBe(CASE_STATES.length);
+    expect(CASE_STATE_CODES).toMatchObject({ reported: 1, dispatched: 4, accepted: 6, closed: 11, evaluated: 12, cancelled: 13 });
   });
 });

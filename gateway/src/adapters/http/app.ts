@@ -23,6 +23,7 @@ import { kindRoutes } from './routes/kinds.js';
 import { ruleRoutes } from './routes/rules.js';
 import { caseRoutes } from './routes/cases.js';
 import { kpiRoutes } from './routes/kpis.js';
+import { meRoutes } from './routes/me.js';
 import { reportRoutes } from './routes/reports.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -238,6 +239,7 @@ export async function buildHttpApp(deps: HttpDeps, options: HttpAppOptions = {})
       await api.register(reportRoutes, { deps });
       await api.register(eventRoutes, { deps, ...(options.events === undefined ? {} : { stream: options.events }) });
       await api.register(auditRoutes, { deps });
+      await api.register(meRoutes, { deps });
     },
     { prefix: API_PREFIX },
   );

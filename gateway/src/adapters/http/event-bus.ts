@@ -8,10 +8,12 @@
  * REST lists are the record, the stream only saves a reload after a short disconnect.
  */
 import type { AlertChange } from '../../domain/alerts/types.js';
+import type { CaseChange } from '../../domain/cases/types.js';
 import type { StatusReport } from '../../domain/message.js';
 import type { Clock } from '../../ports.js';
 import type { LiveEvent, LiveEventFeed, LiveEventType } from './deps.js';
 import { alertSummary } from './routes/alerts.js';
+import { caseSummary } from './routes/cases.js';
 import { iso } from './schemas.js';
 
 export interface EventBusOptions {
@@ -84,4 +86,14 @@ export function deviceStatusEvent(status: StatusReport): { type: 'device_status'
     buildingId: status.buildingId,
     data: { deviceId: status.deviceId, kind: status.kind, floor: status.floor, status: status.status, at: iso(status.receivedAt) },
   };
+}
+
+/**
+ * A committed case change as a live event: what happened (the history entry's action: opened,
+ * accept, overdue…) and the case summary as GET /cases lists it. The stream filters it by the
+ * case's building like every other event. `overdue` is as of `now` (default: the change's own
+ * time, which is when the gateway publishes it).
+ */
+export function caseEvent(change: CaseChange, now: number = change.case.updatedAt): { type: 'case'; buildingId: string; data: unknown } {
+  return { type: 'case', buildingId: change.case.buildingId, data: { event: change.action, case: caseSummary(change.case, now) } };
 }

@@ -5,6 +5,7 @@
  *   {kind},building=…,community=…,device=…,floor=…,grid=…,kind=…,street=… {measurement}=…,seq=…i {ts ms}
  *   device_event,building=…,class=…,community=…,device=…,floor=…,grid=…,kind=…,street=…,type=… count=1i,seq=…i {ts ms}
  *   alert_event,building=…,class=…,community=…,event=…,grid=…,kind=…,street=…,type=… count=1i,escalation_level=…i,state=…i {ts ms}
+ *   case_event,building=…,category=…,community=…,event=…,grid=…,street=…,urgency=… count=1i,overdue=0|1i,state=…i {ts ms}
  * Tags are only registry values with a bounded set (no seq, person, attribute values); grid,
  * community and street are written when the registry places the building. Field types
  * never change for a field: a kind's integer measurements are always `…i`, every other measurement
@@ -16,10 +17,12 @@
  */
 import type { KindDefinition } from '../../domain/kind.js';
 import type { AlertChange, AlertState } from '../../domain/alerts/types.js';
+import type { CaseChange, CaseState } from '../../domain/cases/types.js';
 import type { DeviceEvent, HierarchyPlace, Reading } from '../../domain/message.js';
 
 export const EVENT_MEASUREMENT = 'device_event';
 export const ALERT_MEASUREMENT = 'alert_event';
+export const CASE_MEASUREMENT = 'case_event';
 
 /**
  * Alert states as numbers: VictoriaMetrics (and Grafana's numeric panels) cannot hold a string
@@ -30,6 +33,26 @@ export const ALERT_STATE_CODES: Readonly<Record<AlertState, number>> = Object.fr
   active_unack: 1,
   active_ack: 2,
   returned_unack: 3,
+});
+
+/**
+ * Case states as numbers, for the same reason, in lifecycle order (domain/cases/types.ts): the
+ * open states 1–10, then the final ones. Never renumber: stored points keep their codes.
+ */
+export const CASE_STATE_CODES: Readonly<Record<CaseState, number>> = Object.freeze({
+  reported: 1,
+  verifying: 2,
+  registered: 3,
+  dispatched: 4,
+  returned: 5,
+  accepted: 6,
+  handling: 7,
+  feedback: 8,
+  checking: 9,
+  rework: 10,
+  closed: 11,
+  evaluated: 12,
+  cancelled: 13,
 });
 
 /** Finds a kind's declaration; the gateway's `kindById`. */
@@ -153,6 +176,37 @@ export function alertChangeToLine(change: AlertChange, place?: HierarchyPlace): 
   const level = formatInteger(alert.escalationLevel) ?? '0i';
   const fields = `count=1i,escalation_level=${level},state=${ALERT_STATE_CODES[alert.state] ?? 0}i`;
   return `${ALERT_MEASUREMENT}${tagSet(tags)} ${fields} ${Math.trunc(at)}`;
+}
+
+/**
+ * One line per committed case change (a CaseChange: one history entry — opened, a transition such
+ * as accept or close, linked, reopened, overdue, overdue_escalated…), so Grafana can chart cases
+ * opened and closed per period, overdue cases and cases by category.
+ * Tags: building, grid, community, street (from `place` when given — the same cached registry
+ * place the readings carry — else from the case itself), category, urgency, event (the history
+ * entry's action). No case id, code, person or title tag: bounded by buildings × categories ×
+ * actions; the case itself is in the API.
+ * Fields: count=1i (sum it to count changes), state (CASE_STATE_CODES, after the change),
+ * overdue 1i when the case is open with a step deadline unmet and passed at the time of the
+ * change, else 0i.
+ * Timestamp: the gateway time of the history entry (ms). Two changes with the same tags in the
+ * same millisecond overwrite each other (same series and time), as for alert events.
+ */
+export function caseChangeToLine(change: CaseChange, place?: HierarchyPlace): string {
+  const c = change.case;
+  const last = c.history[c.history.length - 1];
+  const at = last !== undefined && last.action === change.action ? last.at : c.updatedAt;
+  const tags = {
+    building: c.buildingId,
+    category: c.category,
+    urgency: c.urgency,
+    event: change.action,
+    ...hierarchyTags(place ?? { ...(c.gridId === null ? {} : { gridId: c.gridId }), ...(c.communityId === null ? {} : { communityId: c.communityId }), ...(c.streetId === null ? {} : { streetId: c.streetId }) }),
+  };
+  const final = c.state === 'cancelled' || c.state === 'closed' || c.state === 'evaluated';
+  const overdue = !final && Object.values(c.deadlines).some((d) => d !== null && d.metAt === null && d.dueAt < at);
+  const fields = `count=1i,overdue=${overdue ? 1 : 0}i,state=${CASE_STATE_CODES[c.state] ?? 0}i`;
+  return `${CASE_MEASUREMENT}${tagSet(tags)} ${fields} ${Math.trunc(at)}`;
 }
 
 /** Lines for a batch of readings, skipping those with nothing writable. */

@@ -5,7 +5,8 @@
  * token travels in a header and a new device secret in an answer body, neither of which is kept.
  *
  * Schema scope 'audit' in `schema_migrations`; the constructor applies it. Append-only: nothing
- * here updates or deletes a row.
+ * here updates a row, and the only delete is `prune`, retention by age (whole rows older than a
+ * cut-off, never a chosen entry), so the log cannot grow without end on a long-running gateway.
  */
 import type { ApiRole, AuditEntry, AuditLog, AuditOutcome, AuditQuery, NewAuditEntry } from '../../ports.js';
 import { applyMigrations, type Database, type Migration } from './database.js';
@@ -52,12 +53,20 @@ const clipOrNull = (s: string | null): string | null => (s === null ? null : cli
 
 export class SqliteAuditStore implements AuditLog {
   private readonly insert;
+  private readonly deleteBefore;
 
   constructor(private readonly db: Database) {
     applyMigrations(db, 'audit', AUDIT_MIGRATIONS);
     this.insert = db.prepare(
       'INSERT INTO audit_log (at, actor, role, action, target, ip, status, outcome) VALUES (@at, @actor, @role, @action, @target, @ip, @status, @outcome)',
     );
+    this.deleteBefore = db.prepare('DELETE FROM audit_log WHERE at < ?');
+  }
+
+  /** Deletes the entries recorded before `before` (epoch ms; uses the `at` index); returns how many. */
+  prune(before: number): number {
+    if (!Number.isFinite(before)) return 0;
+    return this.deleteBefore.run(Math.trunc(before)).changes;
   }
 
   record(entry: NewAuditEntry): void {

@@ -48,6 +48,13 @@ type Pending =
   | { readonly kind: 'event'; readonly at: number; readonly event: DeviceEvent };
 
 const DAY_MS = 86_400_000;
+/**
+ * Reading rows per INSERT statement. One statement for many rows saves a native call and a
+ * statement reset per row: about 35% more rows/s on the ingest path (bench/README.md). SQLite
+ * allows 32 766 bound parameters; 32 rows × 6 columns is far below.
+ */
+const ROWS_PER_INSERT = 32;
+const READING_COLUMNS = 6;
 /** Devices pruned per transaction: short transactions keep ingest commits flowing. */
 const PRUNE_DEVICES_PER_TX = 200;
 
@@ -84,6 +91,10 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
       insertReading: db.prepare(
         'INSERT OR IGNORE INTO readings (device_id, ts, measurement, seq_key, value, seq) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      // OR IGNORE applies row by row, so a redelivered row among new ones is skipped alone.
+      insertReadings: db.prepare(
+        `INSERT OR IGNORE INTO readings (device_id, ts, measurement, seq_key, value, seq) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ),
       insertEvent: db.prepare(
         `INSERT OR IGNORE INTO events (device_id, ts, type, seq_key, signal_class, seq, attrs)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -106,31 +117,49 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
       pruneReadings: db.prepare('DELETE FROM readings WHERE device_id = ? AND ts < ?'),
       pruneEvents: db.prepare('DELETE FROM events WHERE device_id = ? AND ts < ?'),
     };
+    const rowsParams: unknown[] = new Array<unknown>(ROWS_PER_INSERT * READING_COLUMNS);
     this.commit = db.transaction((batch: readonly Pending[]) => {
+      // Reading rows are gathered into `rowsParams` and written ROWS_PER_INSERT at a time.
+      let filled = 0;
       for (const p of batch) {
         if (p.kind === 'reading') {
           const r = p.reading;
-          for (const [measurement, value] of Object.entries(r.values)) {
+          for (const measurement in r.values) {
+            const value = r.values[measurement]!;
             // SQLite stores NaN as NULL, which the NOT NULL column refuses: such a value is not a reading.
             if (!Number.isFinite(value)) continue;
-            this.stmt.insertReading.run(r.deviceId, r.ts, measurement, r.seq ?? 0, value, r.seq);
+            rowsParams[filled++] = r.deviceId;
+            rowsParams[filled++] = r.ts;
+            rowsParams[filled++] = measurement;
+            rowsParams[filled++] = r.seq ?? 0;
+            rowsParams[filled++] = value;
+            rowsParams[filled++] = r.seq;
+            if (filled === rowsParams.length) {
+              this.stmt.insertReadings.run(rowsParams);
+              filled = 0;
+            }
           }
         } else {
           const e = p.event;
           this.stmt.insertEvent.run(e.deviceId, e.ts, e.type, e.seq ?? 0, e.signalClass, e.seq, JSON.stringify(e.attrs));
         }
       }
+      for (let i = 0; i < filled; i += READING_COLUMNS) this.stmt.insertReading.run(rowsParams.slice(i, i + READING_COLUMNS));
     });
   }
 
   writeReadings(readings: readonly Reading[]): void {
+    if (readings.length === 0 || this.closed) return;
     const at = this.clock.now();
-    this.enqueue(readings.map((reading) => ({ kind: 'reading', at, reading })));
+    for (const reading of readings) this.pending.push({ kind: 'reading', at, reading });
+    this.afterEnqueue();
   }
 
   writeEvents(events: readonly DeviceEvent[]): void {
+    if (events.length === 0 || this.closed) return;
     const at = this.clock.now();
-    this.enqueue(events.map((event) => ({ kind: 'event', at, event })));
+    for (const event of events) this.pending.push({ kind: 'event', at, event });
+    this.afterEnqueue();
   }
 
   /** Commits everything pending now; rejects (keeping the batch) when the commit fails. */
@@ -236,9 +265,7 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
     }
   }
 
-  private enqueue(items: Pending[]): void {
-    if (items.length === 0 || this.closed) return;
-    for (const item of items) this.pending.push(item);
+  private afterEnqueue(): void {
     const over = this.pending.length - this.maxPending;
     if (over > 0) {
       // Keep the newest: during a long failure the latest values matter most to the people watching.
