@@ -113,6 +113,9 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine & RuleE
     return `${deviceId}\u0000${ruleId}`;
   }
 
+  /** Rule settings by id, built once per effective rule set (sets are shared between devices). */
+  const settingsIndex = new WeakMap<EffectiveRules, Map<string, RuleSetting>>();
+
   function settingsOf(rec: DeviceRecord, kind: KindDefinition): Map<string, RuleSetting> {
     let effective: EffectiveRules | undefined;
     try {
@@ -120,7 +123,13 @@ export function createRuleEngine(options: RuleEngineOptions): RuleEngine & RuleE
     } catch {
       effective = undefined;
     }
-    return new Map((effective ?? resolveEffectiveRules(kind, undefined, undefined, rec.id)).rules.map((s) => [s.id, s]));
+    const rules = effective ?? resolveEffectiveRules(kind, undefined, undefined, rec.id);
+    let index = settingsIndex.get(rules);
+    if (index === undefined) {
+      index = new Map(rules.rules.map((s) => [s.id, s]));
+      settingsIndex.set(rules, index);
+    }
+    return index;
   }
 
   function paramsOf(rule: AnyRule, setting: RuleSetting | undefined): RuleParams {
