@@ -2,8 +2,10 @@
  * The web console in Debian's Chromium (playwright-core, executablePath /usr/bin/chromium), on
  * a phone-sized screen, against a whole gateway in-process: sign in with the admin token, a smoke
  * alarm published over MQTT appears in the inbox without a reload, acknowledging it changes its
- * state; a captain of another building sees no alert. Screenshots go to test-artifacts/ (and one
- * to docs/console.png for the README).
+ * state; the urgent fire case it opens appears on the case board live, a grid worker's desk
+ * accepts it there and sees the state change, and a change made elsewhere arrives without a
+ * reload; a captain of another building sees no alert and can act on no case. Screenshots go to
+ * test-artifacts/ (and one to docs/console.png for the README).
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,8 +112,25 @@ describe('web console in Chromium', () => {
     expect(await smoke.textContent()).toContain('87%');
     await page.click('.tabs button[data-tab="sites"]');
     expect(await page.textContent('#tree')).toContain('Test Grid');
+    // The case board: a fire alarm opens an urgent case at once, dispatched to the grid worker.
     await page.click('.tabs button[data-tab="cases"]');
-    expect(await page.isVisible('#cases-unavailable, #case-board .column, #case-board .note')).toBe(true);
+    const caseCard = page.locator('#case-board .card.case[data-state="dispatched"]');
+    await caseCard.waitFor({ timeout: 10_000 });
+    const [opened] = (await h.api('GET', '/api/v1/cases')).body.items;
+    expect(opened).toMatchObject({ state: 'dispatched', urgency: 'urgent', category: 'fire', buildingId: 'b1' });
+    expect(await caseCard.getAttribute('data-case')).toBe(opened.id);
+    expect(await caseCard.locator('[data-field="code"]').textContent()).toBe(opened.code);
+    expect(await caseCard.locator('[data-field="urgency"]').textContent()).toBe('紧急');
+    expect(await caseCard.locator('[data-field="deadline"]').textContent()).toMatch(/^签收 期限 /);
+    expect(await page.textContent('#case-board .column[data-state="dispatched"] h3')).toBe('已派遣 (1)');
+    // The admin may act as any role: accepting offers administrator or grid worker.
+    expect(await caseCard.locator('button[data-case-action]').allTextContents()).toEqual(['签收', '回退', '挂账']);
+    await caseCard.locator('button[data-case-action="accept"]').click();
+    expect(await caseCard.locator('.case-form select[name="role"] option').allTextContents()).toEqual(['管理员', '网格员']);
+    await caseCard.locator('.case-form button[data-case-cancel]').click();
+    expect(await caseCard.locator('.case-form').count()).toBe(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-cases.png') });
+    expect(problems).toEqual([]);
 
     // English, and fits a 390 px screen without sideways scrolling.
     await page.click('.tabs button[data-tab="alerts"]');
@@ -123,6 +142,66 @@ describe('web console in Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(await page.isVisible('#panel-devices')).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-wall.png') });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a grid worker accepts the case on the board, sees the state change, and a change made elsewhere arrives live', async () => {
+    const created = await h.api('POST', '/api/v1/tokens', { name: 'grid worker desk', role: 'staff', scope: ['g1'] });
+    expect(created.status).toBe(201);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(err.message));
+    await signIn(page, created.body.token as string);
+    // The language choice is kept per browser profile; this test reads the Chinese labels.
+    if ((await page.getAttribute('html', 'lang')) !== 'zh-CN') await page.click('#lang');
+    await page.click('.tabs button[data-tab="cases"]');
+    const caseCard = page.locator('#case-board .card.case[data-state="dispatched"]');
+    await caseCard.waitFor({ timeout: 10_000 });
+    const id = await caseCard.getAttribute('data-case');
+    // A grid worker's desk: accept and return only, and no role to choose.
+    expect(await caseCard.locator('button[data-case-action]').allTextContents()).toEqual(['签收', '回退']);
+    await caseCard.locator('button[data-case-action="return"]').click();
+    expect(await caseCard.locator('.case-form select').count()).toBe(0);
+    // Return needs a note: the browser refuses the empty form, nothing is sent.
+    await caseCard.locator('.case-form button[type="submit"]').click();
+    expect(await caseCard.locator('.case-form input[name="note"]').evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
+    expect((await h.api('GET', `/api/v1/cases/${id}`)).body.state).toBe('dispatched');
+
+    await caseCard.locator('button[data-case-action="accept"]').click();
+    await caseCard.locator('.case-form input[name="note"]').fill('on my way');
+    await caseCard.locator('.case-form button[type="submit"]').click();
+    const accepted = page.locator(`#case-board .card.case[data-case="${id}"][data-state="accepted"]`);
+    await accepted.waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#case-board .column[data-state="accepted"] h3')).toBe('已签收 (1)');
+    expect(await accepted.locator('button[data-case-action]').allTextContents()).toEqual(['开始处置', '申请延期']);
+    const stored = (await h.api('GET', `/api/v1/cases/${id}`)).body;
+    expect(stored.state).toBe('accepted');
+    expect(stored.history.at(-1)).toMatchObject({ action: 'accept', role: 'grid_worker', note: 'on my way', actor: created.body.id });
+
+    // A refusal shows in the user's language: an extension must end after the current deadline.
+    await accepted.locator('button[data-case-action="request_extension"]').click();
+    await accepted.locator('.case-form input[name="note"]').fill('parts on order');
+    await accepted.locator('.case-form input[name="until"]').fill('2020-01-01T09:00');
+    await accepted.locator('.case-form button[type="submit"]').click();
+    await accepted.locator('.case-form [data-field="error"]:not([hidden])').waitFor({ timeout: 10_000 });
+    expect(await accepted.locator('.case-form [data-field="error"]').textContent()).toBe('请检查备注和日期。');
+    expect(await accepted.locator('.case-form input[name="note"]').inputValue()).toBe('parts on order');
+    await accepted.locator('.case-form button[data-case-cancel]').click();
+
+    // Other desks move the case on: the board follows without a reload (`case` events).
+    expect((await h.api('POST', `/api/v1/cases/${id}/transitions`, { action: 'start' })).status).toBe(200);
+    await page.locator(`#case-board .card.case[data-case="${id}"][data-state="handling"]`).waitFor({ timeout: 10_000 });
+    expect((await h.api('POST', `/api/v1/cases/${id}/transitions`, { action: 'feedback' })).status).toBe(200);
+    await page.locator(`#case-board .card.case[data-case="${id}"][data-state="feedback"]`).waitFor({ timeout: 10_000 });
+    // Checking is the dispatchers' work: nothing left for the grid worker's desk.
+    expect(await page.locator(`#case-board .card.case[data-case="${id}"] button[data-case-action]`).count()).toBe(0);
+
+    await page.click('#lang');
+    expect(await page.textContent('#case-board .column[data-state="feedback"] h3')).toBe('Fed back (1)');
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(PHONE.width);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-cases-worker.png') });
+    await page.click('#lang');
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -140,6 +219,12 @@ describe('web console in Chromium', () => {
     expect(await page.locator('#alert-list li [data-field="where"]').textContent()).toContain('Building 2');
     expect(await page.textContent('#alert-list')).not.toContain('smoke-b1-01');
     expect(await page.textContent('#device-health')).not.toContain('smoke-b1-01');
+    // Building 2's fire case is on the captain's board, with no transition to take; building 1's is not.
+    await page.click('.tabs button[data-tab="cases"]');
+    await page.locator('#case-board .card.case').first().waitFor({ timeout: 10_000 });
+    const b2Case = (await h.api('GET', '/api/v1/cases?buildingId=b2')).body.items[0];
+    expect(await page.locator('#case-board .card.case').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-case')))).toEqual([b2Case.id]);
+    expect(await page.locator('#case-board button[data-case-action]').count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-captain-b2.png') });
     await page.close();
   });

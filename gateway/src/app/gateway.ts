@@ -17,9 +17,9 @@ import { KINDS, kindById } from '../domain/kinds/index.js';
 import { buildHttpApp } from '../adapters/http/app.js';
 import type { HealthCheck, HealthReport } from '../adapters/http/deps.js';
 import { InfluxSink } from '../adapters/influx/influx-sink.js';
-import { EventBus, alertEvent, deviceStatusEvent } from '../adapters/http/event-bus.js';
+import { EventBus, alertEvent, caseEvent, deviceStatusEvent } from '../adapters/http/event-bus.js';
 import { SqliteAuditStore } from '../adapters/sqlite/audit-store.js';
-import { alertChangeToLine } from '../adapters/influx/line-protocol.js';
+import { alertChangeToLine, caseChangeToLine } from '../adapters/influx/line-protocol.js';
 import type { HierarchyPlace } from '../domain/message.js';
 import { connectExternalBroker, type ExternalSource } from '../adapters/mqtt/external-source.js';
 import { generateSecret, generateToken, hashSecret, hashToken, verifySecret } from '../adapters/secrets.js';
@@ -182,9 +182,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Grid cases open from alert changes (fire and forced door at once, others when a case is due).
   const cases = new Cases({ db, clock, log, site, store: new SqliteCaseStore(db), outbox });
   alerting.onChange((change) => cases.onAlertChange(change));
+  cases.onChange((change) => events.publish(caseEvent(change)));
   // Alert state changes go to InfluxDB too, through the same spool, so Grafana can chart them.
   const influxSink = sinks.find((s): s is InfluxSink => s instanceof InfluxSink);
   if (influxSink) alerting.onChange((change) => influxSink.writeLines([alertChangeToLine(change, ingest.place(change.alert.source.buildingId))]));
+  if (influxSink) cases.onChange((change) => influxSink.writeLines([caseChangeToLine(change, ingest.place(change.case.buildingId))]));
 
   // Comparing against a real hash even for unknown devices keeps response time from telling
   // an attacker which device ids exist.
@@ -323,7 +325,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     alerting.start();
     cases.start();
     timers.push(setInterval(() => persistStates(), STATE_FLUSH_MS).unref());
-    timers.push(setInterval(() => embeddedSeries.prune(clock.now()), PRUNE_EVERY_MS).unref());
+    timers.push(setInterval(() => prune(), PRUNE_EVERY_MS).unref());
     if (config.demo) fleet = await startDemoFleet();
     log.info({ http: httpUrl(), mqtt: mqttUrl() }, 'gridwatch started');
   }
@@ -351,6 +353,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       { action: 'raise', ...signal },
       { action: 'clear', ...signal },
     ]);
+  }
+
+  /** Retention: readings per config, delivered notifications after 30 days, the audit log after a year. */
+  function prune(): void {
+    const now = clock.now();
+    void embeddedSeries.prune(now);
+    try {
+      outbox.prune(now - 30 * 86_400_000);
+      audit.prune(now - 365 * 86_400_000);
+    } catch (err) {
+      log.error({ err }, 'pruning old notifications or audit entries failed');
+    }
   }
 
   function persistStates(): void {

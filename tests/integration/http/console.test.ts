@@ -103,3 +103,85 @@ describe('console files', () => {
     expect(initialLanguage('en', 'zh-CN')).toBe('en');
   });
 });
+
+describe('case board rules (console/cases.js)', () => {
+  type Summary = { state: string; parked: unknown; extension: { approved: boolean | null } | null; overdue?: boolean; deadlines?: Record<string, { dueAt: string; metAt: string | null } | null> };
+  interface BoardRules {
+    TRANSITIONS: Record<string, { from: string[]; to: string | null; roles: string[]; note?: boolean; until?: boolean }>;
+    STATE_ORDER: string[];
+    actionsFor(c: Summary, caseRoles: string[]): string[];
+    rolesFor(action: string, caseRoles: string[]): string[];
+    asRoleField(role: string | undefined): Record<string, string>;
+    isOverdue(c: Summary, now: number): boolean;
+  }
+  const load = async () => (await import(path.join(CONSOLE_DIR, 'cases.js'))) as BoardRules;
+  const summary = (state: string, extra: Partial<Summary> = {}): Summary => ({ state, parked: null, extension: null, ...extra });
+
+  it("keep the gateway's lifecycle table: the same actions, states, targets and roles", async () => {
+    const { TRANSITIONS: domain } = await import('../../../gateway/src/domain/cases/lifecycle.js');
+    const { CASE_STATES } = await import('../../../gateway/src/domain/cases/types.js');
+    const board = await load();
+    expect(Object.keys(board.TRANSITIONS).sort()).toEqual(Object.keys(domain).sort());
+    for (const [action, rule] of Object.entries(domain)) {
+      const copy = board.TRANSITIONS[action]!;
+      expect({ from: copy.from, to: copy.to, roles: copy.roles }, action).toEqual({ from: [...rule.from], to: rule.to, roles: [...rule.roles] });
+    }
+    expect([...board.STATE_ORDER].sort()).toEqual([...CASE_STATES].sort());
+    // The actions the case book refuses without a note (case-book.ts NOTE_REQUIRED), and the one with a date.
+    expect(Object.keys(board.TRANSITIONS).filter((a) => board.TRANSITIONS[a]!.note).sort()).toEqual(['cancel', 'park', 'reject_extension', 'request_extension', 'return', 'rework']);
+    expect(Object.keys(board.TRANSITIONS).filter((a) => board.TRANSITIONS[a]!.until)).toEqual(['request_extension']);
+  });
+
+  it('offer the transitions the state allows and the token may take', async () => {
+    const { actionsFor, rolesFor, asRoleField } = await load();
+    const worker = ['grid_worker'];
+    const community = ['community_staff', 'grid_worker'];
+    const admin = ['admin', 'street_dispatcher', 'community_staff', 'grid_worker'];
+    expect(actionsFor(summary('dispatched'), worker)).toEqual(['accept', 'return']);
+    expect(actionsFor(summary('dispatched'), community)).toEqual(['accept', 'return', 'park']);
+    expect(actionsFor(summary('dispatched'), [])).toEqual([]);
+    expect(actionsFor(summary('checking'), worker)).toEqual([]);
+    expect(actionsFor(summary('checking'), community)).toEqual(['close', 'rework']);
+    expect(actionsFor(summary('closed'), admin)).toEqual(['evaluate']);
+    expect(actionsFor(summary('cancelled'), admin)).toEqual([]);
+    // A parked case only resumes; one extension at a time, decided by a dispatcher.
+    expect(actionsFor(summary('handling', { parked: { at: 'x' } }), admin)).toEqual(['resume']);
+    expect(actionsFor(summary('handling'), worker)).toEqual(['feedback', 'request_extension']);
+    expect(actionsFor(summary('handling', { extension: { approved: null } }), worker)).toEqual(['feedback']);
+    expect(actionsFor(summary('handling', { extension: { approved: null } }), community)).toEqual(['feedback', 'approve_extension', 'reject_extension', 'park']);
+    expect(actionsFor(summary('handling', { extension: { approved: false } }), worker)).toEqual(['feedback', 'request_extension']);
+    // One role fits: chosen; several: the form asks; admin sends no asRole (the gateway records admin).
+    expect(rolesFor('accept', community)).toEqual(['grid_worker']);
+    expect(rolesFor('register', ['street_dispatcher', 'community_staff', 'grid_worker'])).toEqual(['street_dispatcher', 'community_staff']);
+    expect(rolesFor('accept', admin)).toEqual(['admin', 'grid_worker']);
+    expect(asRoleField('admin')).toEqual({});
+    expect(asRoleField('grid_worker')).toEqual({ asRole: 'grid_worker' });
+  });
+
+  it('mark a case overdue from its running deadline as time passes, never a final one', async () => {
+    const { isOverdue } = await load();
+    const c = summary('dispatched', { overdue: false, deadlines: { dispatch: { dueAt: '2026-01-01T00:00:00Z', metAt: '2026-01-01T00:00:00Z' }, accept: { dueAt: '2026-01-01T01:00:00Z', metAt: null }, handle: null, check: null } });
+    expect(isOverdue(c, Date.parse('2026-01-01T00:59:00Z'))).toBe(false);
+    expect(isOverdue(c, Date.parse('2026-01-01T01:01:00Z'))).toBe(true);
+    expect(isOverdue({ ...c, state: 'closed' }, Date.parse('2026-01-01T01:01:00Z'))).toBe(false);
+  });
+
+  it('label every case state, action, role and urgency in both languages', async () => {
+    const { MESSAGES } = (await import(path.join(CONSOLE_DIR, 'i18n.js'))) as { MESSAGES: Record<'en' | 'zh', Record<string, string>> };
+    const { TRANSITIONS, STATE_ORDER } = await load();
+    const keys = [
+      ...STATE_ORDER.map((s) => `caseState.${s}`),
+      ...Object.keys(TRANSITIONS).map((a) => `caseAction.${a}`),
+      ...['admin', 'street_dispatcher', 'community_staff', 'grid_worker'].map((r) => `caseRole.${r}`),
+      'urgency.urgent',
+      'urgency.normal',
+      ...['dispatch', 'accept', 'handle', 'check'].map((s) => `step.${s}`),
+      ...['error.caseTransition', 'error.caseRole', 'error.invalid', 'error.notFound'],
+    ];
+    for (const key of keys) {
+      expect(MESSAGES.en, key).toHaveProperty([key]);
+      expect(MESSAGES.zh, key).toHaveProperty([key]);
+    }
+    expect(MESSAGES.zh['caseAction.accept']).toBe('签收');
+  });
+});

@@ -4,6 +4,7 @@
 // typed, kept in sessionStorage (gone when the tab closes). The CSP forbids inline script, so all
 // behaviour is here and the DOM is built with textContent (data is never parsed as HTML).
 import { MESSAGES, initialLanguage } from './i18n.js';
+import { FINAL_STATES, STATE_ORDER, TRANSITIONS, actionsFor, asRoleField, isOverdue, rolesFor, runningDeadline } from './cases.js';
 
 const API = '/api/v1';
 const TOKEN_KEY = 'gridwatch.token';
@@ -20,6 +21,8 @@ const state = {
   buildings: new Map(), // id → { id, name }
   kinds: new Map(), // id → { heartbeat }
   cases: null, // null: unavailable (404)
+  me: null, // GET /api/v1/me: the token's role and the case roles it may act as
+  caseForm: null, // the transition form open on the board: { caseId, action, role, note, until, error }
   kpis: null,
   lastEventId: null,
   stream: null, // AbortController of the open stream
@@ -201,11 +204,15 @@ function onDeviceStatus({ deviceId, status, at }) {
 
 function onCase(item) {
   if (state.cases === null) return;
-  const c = item.case ?? item;
-  const i = state.cases.findIndex((x) => x.id === c.id);
-  if (i >= 0) state.cases[i] = c;
-  else state.cases.push(c);
+  upsertCase(item.case ?? item);
   renderCases();
+}
+
+/** Keeps the newer of two copies of a case: events may arrive after the transition's own answer. */
+function upsertCase(c) {
+  const i = state.cases.findIndex((x) => x.id === c.id);
+  if (i < 0) state.cases.push(c);
+  else if (Date.parse(c.updatedAt) >= Date.parse(state.cases[i].updatedAt ?? 0)) state.cases[i] = c;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,41 +337,205 @@ function onShelveSubmit(event) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cases (GET /api/v1/cases when the gateway has it)
+// Case board (GET /api/v1/cases): one column per state in lifecycle order, each case with its
+// deadlines and the transitions this token may take (GET /api/v1/me + the lifecycle table in
+// cases.js). A transition opens a small form (acting role when more than one fits, note, new
+// deadline for an extension) so a tap on a phone never changes a case by accident.
+
+/** Cases kept per final column: the board is for work in hand; the rest is in the API. */
+const FINAL_COLUMN_LIMIT = 20;
+
+function caseRoles() {
+  return state.me?.caseRoles ?? [];
+}
+
+function caseLabel(prefix, value) {
+  const key = `${prefix}.${value}`;
+  return MESSAGES.en[key] === undefined ? value : t(key);
+}
 
 function renderCases() {
   const board = $('case-board');
   $('cases-unavailable').hidden = state.cases !== null;
   if (state.cases === null) return board.replaceChildren();
   if (state.cases.length === 0) return board.replaceChildren(el('p', { class: 'note' }, t('cases.empty')));
+  const focused = document.activeElement?.closest?.('.case-form') ? document.activeElement.name : null;
+  const now = Date.now();
   const byState = new Map();
   for (const c of state.cases) {
-    const key = c.state ?? '?';
-    if (!byState.has(key)) byState.set(key, []);
-    byState.get(key).push(c);
+    if (!byState.has(c.state)) byState.set(c.state, []);
+    byState.get(c.state).push(c);
   }
-  const now = Date.now();
-  board.replaceChildren(
-    ...[...byState.entries()].map(([name, items]) =>
+  const order = [...STATE_ORDER, ...[...byState.keys()].filter((k) => !STATE_ORDER.includes(k))];
+  const columns = [];
+  for (const name of order) {
+    let items = byState.get(name);
+    if (!items) continue;
+    const total = items.length;
+    if (FINAL_STATES.includes(name)) {
+      items = [...items].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)).slice(0, FINAL_COLUMN_LIMIT);
+    } else {
+      // Overdue first, then the nearest deadline, urgent before normal.
+      const due = (c) => Date.parse(runningDeadline(c)?.dueAt ?? c.dueAt ?? '9999-12-31T00:00:00Z');
+      items = [...items].sort((a, b) => Number(isOverdue(b, now)) - Number(isOverdue(a, now)) || (a.urgency === 'urgent' ? -1 : 0) - (b.urgency === 'urgent' ? -1 : 0) || due(a) - due(b));
+    }
+    columns.push(
       el(
         'div',
         { class: 'column', dataset: { state: name } },
-        el('h3', {}, `${name} (${items.length})`),
-        ...items.map((c) => {
-          const due = c.dueAt ?? null;
-          const overdue = c.overdue === true || (due !== null && Date.parse(due) < now);
-          return el(
-            'div',
-            { class: 'card', dataset: { case: c.id } },
-            el('strong', {}, c.title ?? c.id),
-            el('div', { class: 'meta' }, [c.code, state.buildings.get(c.buildingId)?.name ?? c.buildingId, c.urgency].filter(Boolean).join(' · ')),
-            due === null ? null : el('div', { class: overdue ? 'meta overdue' : 'meta' }, `${t(overdue ? 'cases.overdue' : 'cases.due')} ${when(due)}`),
-          );
-        }),
+        el('h3', {}, `${caseLabel('caseState', name)} (${total})`),
+        ...items.map((c) => caseCard(c, now)),
+        total > items.length ? el('p', { class: 'note' }, `+${total - items.length} ${t('cases.more')}`) : null,
       ),
-    ),
-  );
+    );
+  }
+  board.replaceChildren(...columns);
+  if (focused) board.querySelector(`.case-form [name="${focused}"]`)?.focus();
   return undefined;
+}
+
+function caseCard(c, now) {
+  const overdue = isOverdue(c, now);
+  const running = runningDeadline(c);
+  const building = state.buildings.get(c.buildingId)?.name ?? c.buildingId;
+  const card = el(
+    'div',
+    { class: `card case${overdue ? ' is-overdue' : ''}${c.urgency === 'urgent' ? ' urgent' : ''}`, dataset: { case: c.id, state: c.state, overdue: String(overdue) } },
+    el('div', { class: 'row' }, el('span', { class: `badge ${c.urgency}`, dataset: { field: 'urgency' } }, caseLabel('urgency', c.urgency)), el('strong', { dataset: { field: 'code' } }, c.code)),
+    el('div', { class: 'title', dataset: { field: 'title' } }, c.title),
+    el('div', { class: 'meta' }, `${building} · ${caseLabel('category', c.category)}`),
+  );
+  if (!FINAL_STATES.includes(c.state)) {
+    if (running !== null) {
+      const late = Date.parse(running.dueAt) < now;
+      card.append(el('div', { class: late ? 'meta overdue' : 'meta', dataset: { field: 'deadline' } }, `${caseLabel('step', running.step)} ${t(late ? 'cases.overdue' : 'cases.due')} ${when(running.dueAt)}`));
+    }
+    if (c.dueAt) card.append(el('div', { class: overdue && running === null ? 'meta overdue' : 'meta', dataset: { field: 'due' } }, `${t('cases.closeBy')} ${when(c.dueAt)}`));
+  }
+  if (c.parked) card.append(el('div', { class: 'meta flag' }, `${t('cases.parked')}: ${c.parked.reason}`));
+  if (c.extension && c.extension.approved === null) card.append(el('div', { class: 'meta flag' }, `${t('cases.extensionPending')} ${when(c.extension.until)}`));
+  const actions = actionsFor(c, caseRoles());
+  if (actions.length > 0) {
+    card.append(
+      el(
+        'div',
+        { class: 'actions' },
+        ...actions.map((a) => el('button', { type: 'button', class: TRANSITIONS[a].to === null || a === 'cancel' || a === 'return' ? 'ghost' : '', dataset: { caseAction: a } }, caseLabel('caseAction', a))),
+      ),
+    );
+  }
+  const form = state.caseForm;
+  if (form && form.caseId === c.id && actions.includes(form.action)) card.append(caseForm(c, form));
+  return card;
+}
+
+function caseForm(c, form) {
+  const rule = TRANSITIONS[form.action];
+  const roles = rolesFor(form.action, caseRoles());
+  const fields = [el('strong', {}, caseLabel('caseAction', form.action))];
+  if (roles.length > 1) {
+    const select = el('select', { name: 'role' }, ...roles.map((r) => el('option', { value: r }, caseLabel('caseRole', r))));
+    select.value = roles.includes(form.role) ? form.role : roles[0];
+    fields.push(el('label', {}, el('span', {}, t('cases.actAs')), select));
+  }
+  const note = el('input', { name: 'note', maxlength: '1000', autocomplete: 'off' });
+  if (rule.note) note.required = true;
+  note.value = form.note ?? '';
+  fields.push(el('label', {}, el('span', {}, t(rule.note ? 'cases.noteRequired' : 'cases.note')), note));
+  if (rule.until) {
+    const until = el('input', { name: 'until', type: 'datetime-local', required: 'required' });
+    until.value = form.until ?? defaultExtension(c);
+    fields.push(el('label', {}, el('span', {}, t('cases.extendUntil')), until));
+  }
+  fields.push(el('p', { class: 'error', role: 'alert', dataset: { field: 'error' }, ...(form.error ? {} : { hidden: 'hidden' }) }, form.error ?? ''));
+  fields.push(el('div', { class: 'actions' }, el('button', { type: 'submit' }, t('cases.confirm')), el('button', { type: 'button', class: 'ghost', dataset: { caseCancel: '1' } }, t('cases.cancel'))));
+  return el('form', { class: 'case-form', dataset: { action: form.action } }, ...fields);
+}
+
+/** A day after the running disposal deadline (or after now), as a datetime-local value in local time. */
+function defaultExtension(c) {
+  const base = Math.max(Date.now(), Date.parse(c.deadlines?.handle?.dueAt ?? '') || 0);
+  const d = new Date(base + 86_400_000);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function caseErrorText(err) {
+  if (!(err instanceof ApiError)) return `${t('error.generic')}: ${err.message}`;
+  switch (err.code) {
+    case 'GW_CASE_TRANSITION':
+      return t('error.caseTransition');
+    case 'GW_CASE_ROLE':
+      return t('error.caseRole');
+    case 'GW_VALIDATION':
+      return t('error.invalid');
+    case 'GW_NOT_FOUND':
+      return t('error.notFound');
+    default:
+      return err.status === 403 ? t('error.forbidden') : `${t('error.generic')}: ${err.message}`;
+  }
+}
+
+function onCaseClick(event) {
+  const button = event.target.closest('button');
+  if (!button) return;
+  const card = button.closest('[data-case]');
+  if (button.dataset.caseAction) {
+    state.caseForm = { caseId: card.dataset.case, action: button.dataset.caseAction, role: null, note: '', until: null, error: null };
+    renderCases();
+    $('case-board').querySelector('.case-form select, .case-form input')?.focus();
+  } else if (button.dataset.caseCancel) {
+    state.caseForm = null;
+    renderCases();
+  }
+}
+
+/** Typing survives a live re-render of the board: the form's values live in state.caseForm. */
+function onCaseInput(event) {
+  const form = state.caseForm;
+  const name = event.target.name;
+  if (!form || !event.target.closest('.case-form') || !['role', 'note', 'until'].includes(name)) return;
+  form[name] = event.target.value;
+}
+
+async function onCaseSubmit(event) {
+  const formEl = event.target.closest('.case-form');
+  if (!formEl || !state.caseForm) return;
+  event.preventDefault();
+  const form = state.caseForm;
+  const data = new FormData(formEl);
+  const roles = rolesFor(form.action, caseRoles());
+  const role = roles.length > 1 ? String(data.get('role')) : roles[0];
+  const note = String(data.get('note') ?? '').trim();
+  const body = { action: form.action, ...asRoleField(role), ...(note ? { note } : {}) };
+  if (TRANSITIONS[form.action].until) {
+    const until = new Date(String(data.get('until') ?? ''));
+    if (Number.isNaN(until.getTime())) {
+      form.error = t('error.invalid');
+      return renderCases();
+    }
+    body.extendUntil = until.toISOString();
+  }
+  for (const b of formEl.querySelectorAll('button')) b.disabled = true;
+  try {
+    const c = await api('POST', `/cases/${encodeURIComponent(form.caseId)}/transitions`, body);
+    const { history: _history, alerts: _alerts, ...summary } = c;
+    upsertCase(summary);
+    state.caseForm = null;
+    toast(t('action.done'));
+  } catch (err) {
+    form.error = caseErrorText(err);
+    toast(form.error);
+    // The case may have moved on (another desk acted first): show its state now.
+    if (err instanceof ApiError && (err.code === 'GW_CASE_TRANSITION' || err.code === 'GW_NOT_FOUND')) await reloadCases();
+  }
+  renderCases();
+  return undefined;
+}
+
+async function reloadCases() {
+  const cases = await optional('/cases?limit=1000').catch(() => null);
+  if (cases !== null) state.cases = cases.items ?? [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -479,14 +650,16 @@ function renderAll() {
 }
 
 async function loadAll() {
-  const [alerts, devices, hierarchy, kinds, cases, kpis] = await Promise.all([
+  const [alerts, devices, hierarchy, kinds, cases, kpis, me] = await Promise.all([
     all('/alerts?state=open'),
     all('/devices'),
     api('GET', '/hierarchy'),
     all('/kinds').catch(() => []),
     optional('/cases?limit=1000'),
     optional('/kpis'),
+    optional('/me'),
   ]);
+  state.me = me;
   state.alerts = new Map(alerts.map((a) => [a.id, a]));
   state.devices = new Map(devices.map((d) => [d.id, d]));
   state.kinds = new Map(kinds.map((k) => [k.id, k]));
@@ -514,6 +687,8 @@ function logout() {
   state.stream?.abort();
   state.stream = null;
   state.lastEventId = null;
+  state.me = null;
+  state.caseForm = null;
   sessionStorage.removeItem(TOKEN_KEY);
   $('app').hidden = true;
   $('logout').hidden = true;
@@ -558,10 +733,18 @@ function start() {
   });
   $('alert-list').addEventListener('click', onAlertClick);
   $('alert-list').addEventListener('submit', onShelveSubmit);
+  $('case-board').addEventListener('click', onCaseClick);
+  $('case-board').addEventListener('input', onCaseInput);
+  $('case-board').addEventListener('change', onCaseInput);
+  $('case-board').addEventListener('submit', (event) => void onCaseSubmit(event));
   for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab));
   document.addEventListener('click', unlockAudio, { once: true });
-  // "stale" depends on the time passing, not only on events.
-  setInterval(() => state.token && renderDevices(), 30_000);
+  // "stale" and "overdue" depend on the time passing, not only on events.
+  setInterval(() => {
+    if (!state.token) return;
+    renderDevices();
+    if (!state.caseForm) renderCases();
+  }, 30_000);
   applyLanguage();
   if (state.token) signIn(state.token).catch(() => logout());
 }
