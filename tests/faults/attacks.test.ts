@@ -57,6 +57,9 @@ describe('attacks', () => {
     const m = await metrics();
     expect(metricValue(m, 'gridwatch_mqtt_auth_refused_total', 'reason="bad_secret"')).toBe(5);
     expect(metricValue(m, 'gridwatch_mqtt_auth_refused_total', 'reason="throttled"')).toBe(8);
+    // …and alerted: one security alarm on the targeted device, counting the throttled attempts.
+    const guessing = (await h.api('GET', '/api/v1/alerts?deviceId=atk-victim')).body.items;
+    expect(guessing).toEqual([expect.objectContaining({ type: 'mqtt.credential_guessing', signalClass: 'alarm', count: 8 })]);
     addTo(refused, 'bad secret (CONNACK 4)', 5);
     addTo(refused, 'throttled (CONNACK 5)', 8);
 
@@ -78,7 +81,8 @@ describe('attacks', () => {
     await settle(h.gateway);
     const events = await h.api('GET', '/api/v1/devices/atk-victim/events');
     expect(events.body.items).toEqual([]);
-    expect((await h.api('GET', '/api/v1/alerts?deviceId=atk-victim')).body.items).toEqual([]);
+    const victimAlarms = (await h.api('GET', '/api/v1/alerts?deviceId=atk-victim')).body.items.filter((a: { type: string }) => a.type !== 'mqtt.credential_guessing');
+    expect(victimAlarms).toEqual([]);
     tried++;
     addTo(refused, 'publish as another device');
     report(task, { scenario: 'device publishing as another', tried: 1, refusedByBroker: { 'publish as another device': 1 } });
@@ -111,8 +115,9 @@ describe('attacks', () => {
     const victim = await h.connect('atk-victim', victimSecret);
     await publishAcked(victim, 'gridwatch/v1/atk-victim/event', { type: 'smoke.alarm', ts: clock.now(), seq: 2 });
     await victim.endAsync();
-    await until(async () => (await h.api('GET', '/api/v1/alerts?deviceId=atk-victim')).body.items.length === 1, 'the alarm to be raised');
-    const alert = (await h.api('GET', '/api/v1/alerts?deviceId=atk-victim')).body.items[0];
+    const smokeAlarms = async () => (await h.api('GET', '/api/v1/alerts?deviceId=atk-victim')).body.items.filter((a: { type: string }) => a.type === 'smoke.alarm');
+    await until(async () => (await smokeAlarms()).length === 1, 'the alarm to be raised');
+    const [alert] = await smokeAlarms();
 
     const answers: Record<string, number> = {};
     const call = async (label: string, method: string, url: string, token: string | null, expectStatus: number, expectCode: string) => {

@@ -20,6 +20,7 @@ import {
   Nullable,
   Page,
   PageQuery,
+  MAX_PAGE_LIMIT,
   TimeParam,
   apiErrors,
   decodeCursor,
@@ -122,7 +123,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
     },
     async (request) => {
       const q = request.query;
-      const limit = q.limit ?? DEFAULT_PAGE_LIMIT;
+      // The schema caps limit, but a numeric string like 1e309 reaches here as Infinity: clamp again
+      // so SQLite is never handed a non-integer LIMIT.
+      const limit = Number.isSafeInteger(q.limit) ? Math.min(q.limit as number, MAX_PAGE_LIMIT) : DEFAULT_PAGE_LIMIT;
       let beforeId: number | undefined;
       if (q.cursor !== undefined) {
         const raw = decodeCursor(q.cursor);
