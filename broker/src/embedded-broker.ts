@@ -47,7 +47,9 @@ import type {
   AuthRefusalReason,
   BrokerObserver,
   DeviceAuthResult,
+  DeviceMessage,
   DeviceMessageHandler,
+  DeviceMessageIngest,
 } from './types.js';
 
 /** Protective limits; each is set on purpose (see broker/README.md for the reasoning). */
@@ -84,6 +86,13 @@ export interface EmbeddedBrokerOptions extends BrokerLimits {
   readonly authenticate: (deviceId: string, secret: Buffer) => Promise<DeviceAuthResult>;
   /** Every publish by an authenticated device that passed the ACL. Must be cheap; must not block. */
   readonly onDeviceMessage: DeviceMessageHandler;
+  /**
+   * When set, device publishes are handed here from `authorizePublish` instead of to
+   * `onDeviceMessage`, and the broker acknowledges them (aedes writes PUBACK right after
+   * authorizePublish answers, before it publishes) only when `done` is called: acknowledged
+   * means stored. Wills, published by the broker itself, still go to `onDeviceMessage`.
+   */
+  readonly ingestBeforeAck?: DeviceMessageIngest;
   /** Development only (GRIDWATCH_MQTT_ALLOW_ANONYMOUS): clients without username may use topics outside gridwatch/. */
   readonly allowAnonymous?: boolean;
   readonly observer?: BrokerObserver;
@@ -318,6 +327,24 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
     });
   }
 
+  /** Packets handed to ingestBeforeAck, so `published` does not ingest them a second time. */
+
+  const ingestedBeforeAck = new WeakSet<object>();
+
+  const deviceMessage = (deviceId: string, packet: { topic: string; payload: Buffer | string; qos: 0 | 1 | 2; retain?: boolean }): DeviceMessage => ({
+
+    deviceId,
+
+    topic: packet.topic,
+
+    payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+
+    qos: packet.qos,
+
+    retain: packet.retain === true,
+
+  });
+
   const aedes = await Aedes.createBroker({
     connectTimeout: limits.connectTimeoutMs ?? 10_000,
     maxInflightInbound: limits.maxInflightPerClient ?? 64,
@@ -384,6 +411,17 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
         aclRefused(client, identity, 'publish', 'oversize_payload', packet.topic, size);
         return callback(new RefusedPublishError('oversize_payload'));
       }
+      if (identity?.kind === 'device' && options.ingestBeforeAck) {
+        ingestedBeforeAck.add(packet);
+        const message = deviceMessage(identity.deviceId, packet);
+        try {
+          options.ingestBeforeAck(message, () => callback(null));
+        } catch (error) {
+          notify('clientError', { clientId: client.id, deviceId: identity.deviceId, error: asError(error) });
+          callback(null);
+        }
+        return;
+      }
       callback(null);
     },
 
@@ -414,15 +452,11 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions): Prom
 
     published(packet, client, callback) {
       const identity = client ? identities.get(client) : undefined;
+      // Already ingested before it was acknowledged (see ingestBeforeAck).
+      if (ingestedBeforeAck.delete(packet)) return callback(null);
       if (identity?.kind === 'device') {
         try {
-          options.onDeviceMessage({
-            deviceId: identity.deviceId,
-            topic: packet.topic,
-            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-            qos: packet.qos,
-            retain: packet.retain === true,
-          });
+          options.onDeviceMessage(deviceMessage(identity.deviceId, packet));
         } catch (error) {
           notify('clientError', { clientId: client.id, deviceId: identity.deviceId, error: asError(error) });
         }

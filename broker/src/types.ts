@@ -19,6 +19,13 @@ export interface DeviceMessage {
 
 export type DeviceMessageHandler = (message: DeviceMessage) => void;
 
+/**
+ * Ingest a device's publish before the broker acknowledges it: call `done` once the message is
+ * durably stored (or durably rejected). The broker sends PUBACK / PUBREC only then, so a QoS ≥ 1
+ * message a device saw acknowledged survives a crash of the gateway.
+ */
+export type DeviceMessageIngest = (message: DeviceMessage, done: () => void) => void;
+
 /** Answer of the gateway's device-secret check. */
 export type DeviceAuthResult = 'ok' | 'unknown_device' | 'bad_secret' | 'disabled';
 

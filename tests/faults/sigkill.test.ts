@@ -223,6 +223,8 @@ describe('gateway killed with SIGKILL under QoS 1 load', () => {
     });
 
     expect(smokeAlertsPerDevice).toEqual(SMOKE.map(() => 1));
+    // Acknowledged means stored: the broker sends PUBACK only after the reading is committed.
+    expect(ackedButLost).toBe(0);
     // One captain notice per alert: none missing, none sent for a second alert of the same alarm.
     const smokeIds = new Set(smokeAlerts.map((a) => a.id));
     expect(new Set(received.filter((r) => smokeIds.has(r.alertId)).map((r) => r.alertId)).size).toBe(SMOKE.length);

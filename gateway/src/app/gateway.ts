@@ -126,7 +126,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     TOPIC_ROOT,
   );
-  const pipeline = new Pipeline({ ingest, sinks, deadLetters, deviceStates, metrics, log });
+  const pipeline = new Pipeline({ ingest, sinks, deadLetters, deviceStates, metrics, log, durable: embeddedSeries });
 
   const alertStore = new SqliteAlertStore(db);
   const ruleOverrides = new SqliteRuleOverridesStore(db);
@@ -293,6 +293,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ...(config.mqtt.tls ? { tls: { port: config.mqtt.tls.port, host: config.mqtt.host, certFile: config.mqtt.tls.certFile, keyFile: config.mqtt.tls.keyFile } } : {}),
         clock,
         onDeviceMessage: (m) => pipeline.handle({ topic: m.topic, payload: m.payload, publisher: m.deviceId, receivedAt: clock.now() }),
+        // Acknowledged means stored: a QoS 1 message the device saw acknowledged survives a crash.
+        ingestBeforeAck: (m, done) => pipeline.handleThenAck({ topic: m.topic, payload: m.payload, publisher: m.deviceId, receivedAt: clock.now() }, m.qos, done),
         observer: {
           authRefused: (e) => {
             metrics.authRefused.labels(e.reason).inc();

@@ -37,8 +37,20 @@ export class Pipeline {
       deviceStates: DeviceStates;
       metrics: GatewayMetrics;
       log: Logger;
+      /** The store whose commit makes a message safe to acknowledge (the embedded SQLite store). */
+      durable?: { afterCommit(done: () => void): void };
     },
   ) {}
+
+  /**
+   * Handles a message and calls `done` when it may be acknowledged: at once for QoS 0, after the
+   * durable store has committed it for QoS 1 and 2 (accepted or dead-lettered: either way kept).
+   */
+  handleThenAck(message: RawMessage, qos: 0 | 1 | 2, done: () => void): void {
+    this.handle(message);
+    if (qos === 0 || this.deps.durable === undefined) done();
+    else this.deps.durable.afterCommit(done);
+  }
 
   onAccepted(listener: AcceptedListener): void {
     this.listeners.push(listener);

@@ -68,6 +68,9 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
   private readonly timers: SinkTimers;
   private pending: Pending[] = [];
   private timer: unknown = undefined;
+  /** Callers waiting for everything handed over so far to be committed (acknowledge-after-store). */
+  private waiters: Array<() => void> = [];
+  private commitSoonArmed = false;
   private lastError: Error | null = null;
   private failingSince: number | null = null;
   private droppedCount = 0;
@@ -160,6 +163,26 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
     const at = this.clock.now();
     for (const event of events) this.pending.push({ kind: 'event', at, event });
     this.afterEnqueue();
+  }
+
+  /**
+   * Calls `done` once everything handed over so far is committed. Commits are grouped: all the
+   * callers of one event-loop turn share one transaction, right after that turn. While commits
+   * fail, callers wait (the broker then withholds acknowledgements: backpressure, not loss).
+   */
+  afterCommit(done: () => void): void {
+    if (this.pending.length === 0) {
+      done();
+      return;
+    }
+    this.waiters.push(done);
+    if (this.commitSoonArmed) return;
+    this.commitSoonArmed = true;
+    setImmediate(() => {
+      this.commitSoonArmed = false;
+      if (this.lastError === null || this.timer === undefined) this.writePending();
+      this.releaseWaiters();
+    });
   }
 
   /** Commits everything pending now; rejects (keeping the batch) when the commit fails. */
@@ -304,7 +327,21 @@ export class SqliteTimeSeries implements TimeSeriesSink, TimeSeriesReader {
       this.lastError = null;
       this.failingSince = null;
     }
+    this.releaseWaiters();
     return true;
+  }
+
+  private releaseWaiters(): void {
+    if (this.pending.length > 0 || this.waiters.length === 0) return;
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const done of waiting) {
+      try {
+        done();
+      } catch {
+        // A waiter's failure is its own (the broker reports it); the others still go on.
+      }
+    }
   }
 
   /**
