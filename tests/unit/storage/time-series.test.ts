@@ -80,6 +80,44 @@ describe('SqliteTimeSeries', () => {
     });
   });
 
+  describe('acknowledge after commit', () => {
+    const nextTurn = () => new Promise<void>((r) => setImmediate(r));
+
+    it('calls back once what was handed over is committed, grouping the callers of one turn', async () => {
+      const acked: number[] = [];
+      series.writeReadings([reading('d1', 1000, { temperature: 20 })]);
+      series.afterCommit(() => acked.push(1));
+      series.writeReadings([reading('d1', 1001, { temperature: 21 })]);
+      series.afterCommit(() => acked.push(2));
+      expect(acked).toEqual([]);
+      expect(count('readings')).toBe(0);
+      await nextTurn();
+      expect(count('readings')).toBe(2);
+      expect(acked).toEqual([1, 2]);
+    });
+
+    it('answers at once when nothing is pending', () => {
+      let acked = false;
+      series.afterCommit(() => (acked = true));
+      expect(acked).toBe(true);
+    });
+
+    it('holds the callers while commits fail and releases them when one succeeds', async () => {
+      let acked = false;
+      db.pragma('query_only = ON');
+      series.writeReadings([reading('d1', 1000, { temperature: 20 })]);
+      series.afterCommit(() => (acked = true));
+      await nextTurn();
+      expect(acked).toBe(false);
+      timers.advance(200);
+      expect(acked).toBe(false);
+      db.pragma('query_only = OFF');
+      timers.advance(200);
+      expect(acked).toBe(true);
+      expect(count('readings')).toBe(1);
+    });
+  });
+
   describe('redelivery', () => {
     it('stores a reading redelivered with the same device, measurement and ts once, keeping the first', async () => {
       series.writeReadings([reading('d1', 1000, { temperature: 20 }, { seq: 1 })]);
