@@ -7,41 +7,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishAcked, startHarness, until, type Harness } from '../support/gateway-harness.js';
+import { NO_VERIFICATION, publishAcked, startHarness, testSite, until, type Harness } from '../support/gateway-harness.js';
 import { report } from './support/figures.js';
 
 const SLOW_MS = 9_000;
 
 function site(hook: string): string {
-  return `
-streets:
-  - id: s1
-    code: "110105001"
-    name: Test Street
-    communities:
-      - id: c1
-        code: "110105001001"
-        name: Test Community
-        grids:
-          - id: g1
-            code: "11010500100101"
-            name: Test Grid
-            buildings:
-              - id: b1
-                name: Building 1
-                floors: 10
-                rules:
-                  smoke.alarm: { params: { verification.enabled: false } }
-              - id: b2
-                name: Building 2
-                floors: 10
-                rules:
-                  smoke.alarm: { params: { verification.enabled: false } }
-people:
-  - { id: cap-1, name: Captain One, role: captain, scope: [b1], channels: [{ type: webhook, target: "${hook}/gone" }, { type: webhook, target: "${hook}/flaky" }] }
-  - { id: cap-2, name: Captain Two, role: captain, scope: [b2], channels: [{ type: webhook, target: "${hook}/slow" }] }
-`;
+  return testSite(
+    [
+      { id: 'b1', name: 'Building 1', rules: NO_VERIFICATION },
+      { id: 'b2', name: 'Building 2', rules: NO_VERIFICATION },
+    ],
+    [
+      { id: 'cap-1', name: 'Captain One', role: 'captain', scope: ['b1'], channels: [{ type: 'webhook', target: `${hook}/gone` }, { type: 'webhook', target: `${hook}/flaky` }] },
+      { id: 'cap-2', name: 'Captain Two', role: 'captain', scope: ['b2'], channels: [{ type: 'webhook', target: `${hook}/slow` }] },
+    ],
+  );
 }
+
 
 describe('notification endpoints failing or slow', () => {
   const hits: Record<string, number> = {};

@@ -16,7 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../support/gateway-harness.js';
+import { NO_VERIFICATION, testSite, until } from '../support/gateway-harness.js';
 import { freePort } from '../system/support/victoria-metrics.js';
 import { ChildGateway } from './support/child-gateway.js';
 import { report } from './support/figures.js';
@@ -29,30 +29,12 @@ const HELD_OPEN_S = 12;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function site(hook: string): string {
-  return `
-streets:
-  - id: s1
-    code: "110105001"
-    name: Test Street
-    communities:
-      - id: c1
-        code: "110105001001"
-        name: Test Community
-        grids:
-          - id: g1
-            code: "11010500100101"
-            name: Test Grid
-            buildings:
-              - id: b1
-                name: Building 1
-                floors: 10
-                rules:
-                  smoke.alarm: { params: { verification.enabled: false } }
-                  door.held_open: { params: { heldOpenS: ${HELD_OPEN_S}, prewarnPct: 0 } }
-people:
-  - { id: cap-1, name: Captain One, role: captain, scope: [b1], channels: [{ type: webhook, target: "${hook}/captain" }] }
-`;
+  return testSite(
+    [{ id: 'b1', name: 'Building 1', rules: { ...NO_VERIFICATION, 'door.held_open': { params: { heldOpenS: HELD_OPEN_S, prewarnPct: 0 } } } }],
+    [{ id: 'cap-1', name: 'Captain One', role: 'captain', scope: ['b1'], channels: [{ type: 'webhook', target: `${hook}/captain` }] }],
+  );
 }
+
 
 describe('gateway killed with SIGKILL under QoS 1 load', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gridwatch-kill-'));

@@ -151,3 +151,43 @@ export class ManualClock implements Clock {
     this.t += ms;
   }
 }
+
+export interface TestBuilding {
+  readonly id: string;
+  readonly name?: string;
+  readonly floors?: number;
+  readonly rules?: Record<string, { enabled?: boolean; params?: Record<string, unknown> }>;
+}
+
+export interface TestPerson {
+  readonly id: string;
+  readonly name: string;
+  readonly role: 'captain' | 'grid_worker' | 'community_staff' | 'street_dispatcher';
+  readonly scope: readonly string[];
+  readonly channels: ReadonlyArray<{ type: string; target: string }>;
+}
+
+/** A site file (JSON, which the site file reader accepts) with street s1 → community c1 → grid g1 → the given buildings. */
+export function testSite(buildings: readonly TestBuilding[], people: readonly TestPerson[] = []): string {
+  return JSON.stringify({
+    streets: [
+      {
+        id: 's1',
+        code: '110105001',
+        name: 'Test Street',
+        communities: [
+          {
+            id: 'c1',
+            code: '110105001001',
+            name: 'Test Community',
+            grids: [{ id: 'g1', code: '11010500100101', name: 'Test Grid', buildings: buildings.map((b) => ({ name: `Building ${b.id}`, floors: 10, ...b })) }],
+          },
+        ],
+      },
+    ],
+    people,
+  });
+}
+
+/** Rule override that turns smoke-alarm verification off, so an alarm escalates on the plain T1 path. */
+export const NO_VERIFICATION = { 'smoke.alarm': { params: { 'verification.enabled': false } } } as const;

@@ -1,68 +1,24 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, publishAcked, startHarness, until, type Harness } from '../../support/gateway-harness.js';
+import { ManualClock, NO_VERIFICATION, publishAcked, startHarness, testSite, until, type Harness } from '../../support/gateway-harness.js';
+import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const SECRET = 'hook-secret-for-tests-0123456789';
 
-/** A real webhook receiver: records every notification posted to it, by path. */
-class Receiver {
-  readonly received: Array<{ path: string; body: Record<string, unknown>; signature: string | undefined }> = [];
-  private server: Server | null = null;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown>, signature: req.headers['x-gridwatch-signature'] as string | undefined });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** Alert notices to `path` (grid-case notices, which carry no alertId, are left out). */
-  to(path: string): Array<Record<string, unknown>> {
-    return this.received.filter((r) => r.path === path && r.body.alertId != null).map((r) => r.body);
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server?.close(() => r()));
-  }
-}
-
 function site(hook: string, verification: boolean): string {
-  return `
-streets:
-  - id: s1
-    code: "110105001"
-    name: Test Street
-    communities:
-      - id: c1
-        code: "110105001001"
-        name: Test Community
-        grids:
-          - id: g1
-            code: "11010500100101"
-            name: Test Grid
-            buildings:
-              - id: b1
-                name: Building 1
-                floors: 10
-                rules:
-                  smoke.alarm: { params: { verification.enabled: ${verification} } }
-people:
-  - { id: cap-1, name: Captain One, role: captain, scope: [b1], channels: [{ type: webhook, target: "${hook}/captain" }] }
-  - { id: worker-1, name: Worker One, role: grid_worker, scope: [g1], channels: [{ type: webhook, target: "${hook}/worker" }] }
-  - { id: staff-1, name: Staff One, role: community_staff, scope: [c1], channels: [{ type: webhook, target: "${hook}/community" }] }
-`;
+  return testSite(
+    [{ id: 'b1', name: 'Building 1', ...(verification ? {} : { rules: NO_VERIFICATION }) }],
+    [
+      { id: 'cap-1', name: 'Captain One', role: 'captain', scope: ['b1'], channels: [{ type: 'webhook', target: `${hook}/captain` }] },
+      { id: 'worker-1', name: 'Worker One', role: 'grid_worker', scope: ['g1'], channels: [{ type: 'webhook', target: `${hook}/worker` }] },
+      { id: 'staff-1', name: 'Staff One', role: 'community_staff', scope: ['c1'], channels: [{ type: 'webhook', target: `${hook}/community` }] },
+    ],
+  );
 }
+
+
 
 describe('a smoke alarm, end to end: one alert, one captain notice, escalation at T1', () => {
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   const clock = new ManualClock(Date.parse('2026-11-26T03:00:00Z'));
   let h: Harness;
   let secret: string;
@@ -80,8 +36,8 @@ describe('a smoke alarm, end to end: one alert, one captain notice, escalation a
   it('raises one alert and tells the captain once, however often the detector repeats itself', async () => {
     const device = await h.connect('smk-1', secret);
     await publishAcked(device, 'gridwatch/v1/smk-1/event', { type: 'smoke.alarm', seq: 1 });
-    await until(() => receiver.to('/captain').length === 1, 'the captain to be notified');
-    const first = receiver.to('/captain')[0]!;
+    await until(() => receiver.alertsTo('/captain').length === 1, 'the captain to be notified');
+    const first = receiver.alertsTo('/captain')[0]!;
     expect(receiver.received[0]?.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
 
     for (let seq = 2; seq <= 51; seq++) await publishAcked(device, 'gridwatch/v1/smk-1/event', { type: 'smoke.alarm', seq });
@@ -93,9 +49,9 @@ describe('a smoke alarm, end to end: one alert, one captain notice, escalation a
     expect(alerts.body.items).toHaveLength(1);
     const alert = alerts.body.items[0];
     expect(alert).toMatchObject({ type: 'smoke.alarm', signalClass: 'alarm', state: 'active_unack', count: 51 });
-    expect(receiver.to('/captain')).toHaveLength(1);
+    expect(receiver.alertsTo('/captain')).toHaveLength(1);
     expect(JSON.stringify(first)).toContain(alert.id);
-    expect(receiver.to('/worker')).toHaveLength(0);
+    expect(receiver.alertsTo('/worker')).toHaveLength(0);
     await device.endAsync();
   });
 
@@ -103,11 +59,11 @@ describe('a smoke alarm, end to end: one alert, one captain notice, escalation a
     clock.advance(59_000);
     h.gateway.alerting.tick();
     await h.gateway.outbox.idle();
-    expect(receiver.to('/worker')).toHaveLength(0);
+    expect(receiver.alertsTo('/worker')).toHaveLength(0);
 
     clock.advance(1_000);
     h.gateway.alerting.tick();
-    await until(() => receiver.to('/worker').length === 1, 'the grid worker to be told at T1');
+    await until(() => receiver.alertsTo('/worker').length === 1, 'the grid worker to be told at T1');
     const alerts = await h.api('GET', '/api/v1/alerts?deviceId=smk-1');
     expect(alerts.body.items[0]).toMatchObject({ escalationLevel: 1 });
   });
@@ -120,14 +76,14 @@ describe('a smoke alarm, end to end: one alert, one captain notice, escalation a
     clock.advance(600_000);
     h.gateway.alerting.tick();
     await h.gateway.outbox.idle();
-    expect(receiver.to('/community')).toHaveLength(0);
+    expect(receiver.alertsTo('/community')).toHaveLength(0);
     const detail = await h.api('GET', `/api/v1/alerts/${alert.id}`);
     expect(detail.body.history.map((e: { event: string }) => e.event)).toEqual(expect.arrayContaining(['raised', 'escalated', 'acknowledged']));
   });
 });
 
 describe('alert state survives a restart', () => {
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   const clock = new ManualClock(Date.parse('2026-11-26T04:00:00Z'));
   let h: Harness;
 
@@ -140,32 +96,32 @@ describe('alert state survives a restart', () => {
     const secret = await h.register('smk-2', 'smoke');
     const device = await h.connect('smk-2', secret);
     await publishAcked(device, 'gridwatch/v1/smk-2/event', { type: 'smoke.alarm', seq: 1 });
-    await until(() => receiver.to('/captain').length === 1, 'the captain to be notified');
+    await until(() => receiver.alertsTo('/captain').length === 1, 'the captain to be notified');
     await device.endAsync();
 
     clock.advance(30_000);
     await h.restart({ GRIDWATCH_WEBHOOK_SECRET: SECRET });
     h.gateway.alerting.tick();
     await h.gateway.outbox.idle();
-    expect(receiver.to('/captain')).toHaveLength(1);
-    expect(receiver.to('/worker')).toHaveLength(0);
+    expect(receiver.alertsTo('/captain')).toHaveLength(1);
+    expect(receiver.alertsTo('/worker')).toHaveLength(0);
 
     clock.advance(30_000);
     h.gateway.alerting.tick();
-    await until(() => receiver.to('/worker').length === 1, 'the grid worker to be told at T1 after the restart');
+    await until(() => receiver.alertsTo('/worker').length === 1, 'the grid worker to be told at T1 after the restart');
     const again = await h.connect('smk-2', secret);
     await publishAcked(again, 'gridwatch/v1/smk-2/event', { type: 'smoke.alarm', seq: 2 });
     await until(() => h.gateway.pipeline.counts.accepted >= 1, 'the repeat to be accepted');
     await h.gateway.outbox.idle();
     const alerts = await h.api('GET', '/api/v1/alerts?deviceId=smk-2');
     expect(alerts.body.items).toHaveLength(1);
-    expect(receiver.to('/captain')).toHaveLength(1);
+    expect(receiver.alertsTo('/captain')).toHaveLength(1);
     await again.endAsync();
   });
 });
 
 describe('guessing a device secret', () => {
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   let h: Harness;
 
   beforeAll(async () => {
@@ -191,10 +147,10 @@ describe('guessing a device secret', () => {
     expect(codes.slice(0, 5)).toEqual([4, 4, 4, 4, 4]);
     expect(codes.slice(5)).toEqual([5, 5, 5]);
     const alerts = await h.api('GET', '/api/v1/alerts?deviceId=smk-3');
-    await until(() => receiver.to('/captain').length === 1, 'the captain to be told');
+    await until(() => receiver.alertsTo('/captain').length === 1, 'the captain to be told');
     await h.gateway.outbox.idle();
     // One notice: a one-off alarm that clears in the same instant sends no "cleared" notice.
-    expect(receiver.to('/captain')).toHaveLength(1);
+    expect(receiver.alertsTo('/captain')).toHaveLength(1);
     expect(alerts.body.items).toEqual([expect.objectContaining({ type: 'mqtt.credential_guessing', signalClass: 'alarm', count: 3 })]);
   });
 });

@@ -4,69 +4,27 @@
  * the alert; more alarms from the same building attach to it; the SLA sweep escalates on the
  * gateway's manual clock.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, publishAcked, startHarness, until, type Harness } from '../../support/gateway-harness.js';
+import { ManualClock, NO_VERIFICATION, publishAcked, startHarness, testSite, until, type Harness } from '../../support/gateway-harness.js';
+import { WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const SECRET = 'hook-secret-for-tests-0123456789';
 
-class Receiver {
-  readonly received: Array<{ path: string; body: Record<string, unknown> }> = [];
-  private server: Server | null = null;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req: IncomingMessage, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString()));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  to(path: string): Array<Record<string, unknown>> {
-    return this.received.filter((r) => r.path === path).map((r) => r.body);
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server?.close(() => r()));
-  }
-}
-
 function site(hook: string): string {
-  return `
-streets:
-  - id: s1
-    code: "110105001"
-    name: Test Street
-    communities:
-      - id: c1
-        code: "110105001001"
-        name: Test Community
-        grids:
-          - id: g1
-            code: "11010500100101"
-            name: Test Grid
-            buildings:
-              - id: b1
-                name: Building 1
-                floors: 10
-                rules:
-                  smoke.alarm: { params: { verification.enabled: false } }
-people:
-  - { id: cap-1, name: Captain One, role: captain, scope: [b1], channels: [{ type: webhook, target: "${hook}/captain" }] }
-  - { id: worker-1, name: Worker One, role: grid_worker, scope: [g1], channels: [{ type: webhook, target: "${hook}/worker" }] }
-  - { id: staff-1, name: Staff One, role: community_staff, scope: [c1], channels: [{ type: webhook, target: "${hook}/community" }] }
-`;
+  return testSite(
+    [{ id: 'b1', name: 'Building 1', rules: NO_VERIFICATION }],
+    [
+      { id: 'cap-1', name: 'Captain One', role: 'captain', scope: ['b1'], channels: [{ type: 'webhook', target: `${hook}/captain` }] },
+      { id: 'worker-1', name: 'Worker One', role: 'grid_worker', scope: ['g1'], channels: [{ type: 'webhook', target: `${hook}/worker` }] },
+      { id: 'staff-1', name: 'Staff One', role: 'community_staff', scope: ['c1'], channels: [{ type: 'webhook', target: `${hook}/community` }] },
+    ],
+  );
 }
+
+
 
 describe('a smoke alarm over MQTT opens an urgent grid case', () => {
-  const receiver = new Receiver();
+  const receiver = new WebhookReceiver();
   // Thursday 2026-11-26 11:00 in Beijing.
   const clock = new ManualClock(Date.parse('2026-11-26T03:00:00Z'));
   let h: Harness;
