@@ -8,6 +8,7 @@ import { DEFAULT_CASE_POLICY } from '../../../gateway/src/domain/cases/policy.js
 import type { CaseActor, CasePlace } from '../../../gateway/src/domain/cases/types.js';
 import type { Alert, AlertChange } from '../../../gateway/src/domain/alerts/types.js';
 import type { SignalClass } from '../../../gateway/src/domain/signal.js';
+import { alertFixture } from '../../support/alert-fixture.js';
 
 /** Local China time (UTC+8) as epoch ms: local('2026-11-26 10:00'). */
 export function local(text: string): number {
@@ -52,7 +53,7 @@ let alertSeq = 0;
 
 export function alert(type: string, at: number, extra: { buildingId?: string; kind?: string; signalClass?: SignalClass; id?: string } = {}): Alert {
   alertSeq += 1;
-  return {
+  return alertFixture({
     id: extra.id ?? `al-${alertSeq}`,
     source: { deviceId: `dev-${extra.buildingId ?? 'b1'}`, kind: extra.kind ?? 'smoke', buildingId: extra.buildingId ?? 'b1', floor: 3 },
     type,
@@ -61,24 +62,8 @@ export function alert(type: string, at: number, extra: { buildingId?: string; ki
     titleZh: type,
     detail: `${type} on floor 3`,
     attrs: {},
-    state: 'active_unack',
-    latched: false,
-    verification: null,
     raisedAt: at,
-    lastSeenAt: at,
-    count: 1,
-    clearedAt: null,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    shelvedUntil: null,
-    suppressedBy: null,
-    disabled: null,
-    escalationLevel: 0,
-    nextEscalationAt: null,
-    chattering: false,
-    closedAt: null,
-    history: [{ at, event: 'raised', actor: 'system', note: null }],
-  };
+  });
 }
 
 export function changeOf(a: Alert, event: 'raised' | 'case_due' | 'acknowledged' = 'raised'): AlertChange {
