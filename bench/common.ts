@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../gateway/src/app/config.js';
 import { createGateway, type Gateway } from '../gateway/src/app/gateway.js';
 import { KINDS } from '../gateway/src/domain/kinds/index.js';
+import { mulberry32 } from '../gateway/src/domain/random.js';
 
 export const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -27,21 +28,12 @@ export function fleet(count: number, prefix = 'bench'): BenchDevice[] {
   return Array.from({ length: count }, (_, i) => {
     const kind = KINDS[i % KINDS.length]!;
     const id = `${prefix}-${kind.id}-${i}`;
-    const sample = kind.sample.telemetry({ rng: mulberry(i), now: Date.now(), seq: 0, deviceId: id, state: {} });
+    const sample = kind.sample.telemetry({ rng: mulberry32(i), now: Date.now(), seq: 0, deviceId: id, state: {} });
     const { deviceId: _d, ts: _t, seq: _s, ...telemetry } = sample;
     return { id, kind: kind.id, secret: `bench-secret-${id}`, telemetry };
   });
 }
 
-export function mulberry(seed: number): () => number {
-  let a = seed + 0x6d2b79f5;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface GatewayBench {
   gw: Gateway;

@@ -8,7 +8,7 @@ import type { KindDefinition, SampleContext } from '../../gateway/src/domain/kin
 import { KINDS } from '../../gateway/src/domain/kinds/index.js';
 import { DEVICE_ID_PATTERN } from '../../gateway/src/domain/site.js';
 import { systemClock, type Clock } from '../../gateway/src/ports.js';
-import { mulberry32, seedFor } from './prng.js';
+import { mulberry32, seedFor } from '../../gateway/src/domain/random.js';
 
 export interface FleetDevice {
   readonly id: string;

@@ -8,7 +8,7 @@ import { KINDS } from '../../gateway/src/domain/kinds/index.js';
 import { systemClock, type Clock } from '../../gateway/src/ports.js';
 import { connectDevice, disconnect, type DeviceConnection } from './connection.js';
 import type { FleetDevice } from './fleet.js';
-import { mulberry32, seedFor } from './prng.js';
+import { mulberry32, seedFor } from '../../gateway/src/domain/random.js';
 
 export interface LoadOptions {
   readonly mqttUrl: string;

@@ -11,7 +11,8 @@ import mqtt, { ErrorWithReasonCode, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settle, startHarness, until, type Harness } from '../support/gateway-harness.js';
 import { addTo, report, sum } from './support/figures.js';
-import { HostileTraffic, seededRandom } from './support/hostile-messages.js';
+import { mulberry32 } from '../../gateway/src/domain/random.js';
+import { HostileTraffic } from './support/hostile-messages.js';
 
 const DEVICES = Array.from({ length: 6 }, (_, i) => `bad-in-${i}`);
 const PER_DEVICE = 17_000;
@@ -28,7 +29,7 @@ describe('bad input over MQTT', () => {
   afterAll(async () => h?.close());
 
   it('keeps working through 100,000+ hostile and valid messages, stores every valid one and accounts for the rest', async ({ task }) => {
-    const traffic = new HostileTraffic(seededRandom(20261126), DEVICES);
+    const traffic = new HostileTraffic(mulberry32(20261126), DEVICES);
     const expected: Record<string, number> = {};
     const refused: Record<string, number> = {};
     const byCategory: Record<string, number> = {};

@@ -6,17 +6,6 @@
  */
 import type { RejectionReason } from '../../../gateway/src/domain/rejection.js';
 
-/** mulberry32: small, fast, good enough to pick cases reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Generated =
   | { readonly path: 'pipeline'; readonly topic: string; readonly payload: Buffer; readonly expect: 'accepted' | RejectionReason; readonly stored: 'reading' | 'event' | null; readonly category: string }

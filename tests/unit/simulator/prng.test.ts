@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, seedFor } from '../../../simulators/src/prng.js';
+import { mulberry32, seedFor } from '../../../gateway/src/domain/random.js';
 
 describe('simulator randomness', () => {
   it('replays the same stream from the same seed', () => {

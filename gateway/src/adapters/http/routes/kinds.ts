@@ -10,6 +10,7 @@ import type { ApiRole } from '../../../ports.js';
 import type { RouteOptions } from '../context.js';
 import { HttpError } from '../errors.js';
 import { IdParams, Page, PageQuery, apiErrors, paginate, DEFAULT_PAGE_LIMIT } from '../schemas.js';
+import { mulberry32 } from '../../../domain/random.js';
 
 /** Reading what kinds exist harms no one and every role needs it to interpret devices. */
 const KIND_READERS: readonly ApiRole[] = ['admin', 'staff', 'captain', 'integrator'];
@@ -59,17 +60,6 @@ export type KindViewT = Static<typeof KindView>;
 const EXAMPLE_SEED = 20_250_101;
 const EXAMPLE_NOW = Date.UTC(2025, 0, 1, 8, 0, 0);
 
-/** mulberry32: a tiny seeded PRNG; uniform [0, 1). Quality is ample for example payloads. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** JSON round trip: drops TypeBox's symbol keys and anything else that is not plain JSON. */
 function plainJson(value: unknown): Record<string, unknown> {
@@ -78,7 +68,7 @@ function plainJson(value: unknown): Record<string, unknown> {
 
 export function kindView(kind: KindDefinition, topicRoot: string): KindViewT {
   const ctx = (seq: number) => ({
-    rng: seededRandom(EXAMPLE_SEED + seq),
+    rng: mulberry32(EXAMPLE_SEED + seq),
     now: EXAMPLE_NOW,
     seq,
     deviceId: `${kind.id}-001`,

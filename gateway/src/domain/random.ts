@@ -1,6 +1,7 @@
 /**
- * Seeded randomness for the simulator, so a run is reproducible from its --seed: the same seed
- * gives every device the same samples and the same schedule jitter.
+ * Seeded randomness for everything that must be reproducible: the simulator (a run from its
+ * --seed gives every device the same samples and jitter), the kind examples the API shows, and the
+ * test generators. Pure: the generator is the state.
  */
 
 /** mulberry32: a tiny 32-bit generator, uniform [0, 1). Plenty for simulation; not for secrets. */
