@@ -230,16 +230,7 @@ export class SqliteSiteStore implements SiteStore, TokenStore {
   createDevice(device: NewDevice, secretHash: string, now: number): Device {
     if (this.deviceCache.has(device.id)) throw new DeviceExistsError(device.id);
     this.requireBuilding(device);
-    const created = toDevice({
-      id: device.id,
-      kind: device.kind,
-      building_id: device.buildingId,
-      floor: device.floor,
-      name: device.name,
-      parent_id: device.parentId,
-      disabled: 0,
-      created_at: now,
-    });
+    const created = newDevice(device, now);
     try {
       this.stmt.insertDevice.run({ ...this.deviceParams(device), createdAt: now, secretHash });
     } catch (err) {
@@ -255,16 +246,7 @@ export class SqliteSiteStore implements SiteStore, TokenStore {
     const existing = this.deviceCache.get(device.id);
     if (!existing) {
       this.requireBuilding(device);
-      const created = toDevice({
-        id: device.id,
-        kind: device.kind,
-        building_id: device.buildingId,
-        floor: device.floor,
-        name: device.name,
-        parent_id: device.parentId,
-        disabled: 0,
-        created_at: now,
-      });
+      const created = newDevice(device, now);
       this.stmt.insertDevice.run({ ...this.deviceParams(device), createdAt: now, secretHash });
       this.deviceCache.set(created.id, created);
       return created;
@@ -390,4 +372,18 @@ export class SqliteSiteStore implements SiteStore, TokenStore {
   ): void {
     if (stmt.get(id) === undefined) throw new ReferenceNotFoundError(entity, id, context);
   }
+}
+
+/** A device as registered now: enabled, created at `now`. */
+function newDevice(device: NewDevice, now: number): Device {
+  return toDevice({
+    id: device.id,
+    kind: device.kind,
+    building_id: device.buildingId,
+    floor: device.floor,
+    name: device.name,
+    parent_id: device.parentId,
+    disabled: 0,
+    created_at: now,
+  });
 }
